@@ -1,0 +1,144 @@
+"""Validation of continuous regression targets, shared by every skdir module."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["check_target", "check_target_pair"]
+
+
+def check_target(
+    y: ArrayLike,
+    *,
+    name: str = "y",
+    max_targets: int = 2,
+    min_samples: int = 1,
+    allow_constant: bool = True,
+) -> NDArray[np.float64]:
+    """Validate a continuous target and return it as a float64 array.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        The target. A pandas Series or DataFrame is accepted.
+    name : str, default="y"
+        Name used in error messages.
+    max_targets : int, default=2
+        Largest number of target columns accepted.
+    min_samples : int, default=1
+        Smallest number of samples accepted.
+    allow_constant : bool, default=True
+        Whether a target column with a single distinct value is accepted.
+
+    Returns
+    -------
+    y : ndarray of shape (n_samples,) or (n_samples, n_targets), float64
+        The validated target; a 1-D input stays 1-D, a 2-D input stays 2-D.
+
+    Raises
+    ------
+    ValueError
+        If ``y`` is not numeric, has more than two dimensions or more than
+        ``max_targets`` columns, has fewer than ``min_samples`` rows, contains
+        NaN or infinity, or is constant while ``allow_constant=False``.
+
+    Examples
+    --------
+    >>> from skdir._validation import check_target
+    >>> check_target([1, 2, 3]).dtype
+    dtype('float64')
+    """
+    try:
+        arr = np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name} must be numeric (a continuous regression target); could not convert it "
+            f"to float: {exc}"
+        ) from exc
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must be 1-D or 2-D, got a scalar; pass an array of targets.")
+    if arr.ndim > 2:
+        raise ValueError(
+            f"{name} must be 1-D (n_samples,) or 2-D (n_samples, n_targets), "
+            f"got {arr.ndim} dimensions with shape {arr.shape}."
+        )
+    if arr.ndim == 2:
+        if arr.shape[1] == 0:
+            raise ValueError(f"{name} has 0 target columns; pass at least one target.")
+        if arr.shape[1] > max_targets:
+            raise ValueError(
+                f"{name} has {arr.shape[1]} target columns but at most {max_targets} are "
+                f"supported here; fit one model per group of at most {max_targets} targets."
+            )
+    n_samples = arr.shape[0]
+    if n_samples < min_samples:
+        raise ValueError(
+            f"{name} has {n_samples} sample(s) but at least {min_samples} are required."
+        )
+    if not np.isfinite(arr).all():
+        kind = "NaN" if np.isnan(arr).any() else "infinity"
+        raise ValueError(
+            f"{name} contains {kind}; remove or impute those samples before fitting "
+            "(targets must be finite)."
+        )
+    if not allow_constant:
+        columns = arr.reshape(n_samples, -1)
+        constant = np.flatnonzero(np.ptp(columns, axis=0) == 0)
+        if constant.size:
+            which = "" if arr.ndim == 1 else f" (column {int(constant[0])})"
+            raise ValueError(
+                f"{name} is constant{which}: every sample has the value "
+                f"{columns[0, constant[0]]:g}. A label density, weights or a normaliser "
+                "need at least two distinct target values."
+            )
+    return arr
+
+
+def check_target_pair(
+    y_true: ArrayLike, y_pred: ArrayLike, *, max_targets: int = 2
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Validate true and predicted targets of the same shape.
+
+    A 1-D ``y_pred`` is accepted against a single-column 2-D ``y_true`` and
+    the other way round; both are returned with the shape of ``y_true``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_targets)
+        True and predicted targets.
+    max_targets : int, default=2
+        Largest number of target columns accepted.
+
+    Returns
+    -------
+    y_true, y_pred : ndarray, float64
+        Validated arrays of identical shape.
+
+    Examples
+    --------
+    >>> from skdir._validation import check_target_pair
+    >>> t, p = check_target_pair([1.0, 2.0], [[1.5], [2.5]])
+    >>> p.shape
+    (2,)
+    """
+    y_true = check_target(y_true, name="y_true", max_targets=max_targets)
+    y_pred = check_target(y_pred, name="y_pred", max_targets=max_targets)
+    if y_true.shape != y_pred.shape:
+        if y_true.size == y_pred.size and y_true.shape[0] == y_pred.shape[0]:
+            y_pred = y_pred.reshape(y_true.shape)
+        else:
+            raise ValueError(
+                f"y_true and y_pred have different shapes {y_true.shape} and {y_pred.shape}; "
+                "they must describe the same samples and targets."
+            )
+    return y_true, y_pred
+
+
+def check_positive_int(value: object, name: str, *, minimum: int = 1) -> int:
+    """Return ``value`` as an int, or raise a ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)

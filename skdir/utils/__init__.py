@@ -1,0 +1,5 @@
+"""Utilities shared across skdir: estimator discovery and test instances."""
+
+from .discovery import all_estimators
+
+__all__ = ["all_estimators"]
