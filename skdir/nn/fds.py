@@ -1,0 +1,227 @@
+"""Feature distribution smoothing (FDS) of Yang et al., ICML 2021.
+
+FDS sits on the penultimate features ``z`` of a regression network. Per target
+bin it tracks the mean and variance of ``z`` (per feature dimension), smooths
+these statistics over neighbouring bins with a kernel, and during training
+re-calibrates every feature vector of bin ``b``::
+
+    z <- (z - mu_b) * sqrt(clip(var~_b / var_b, low, high)) + mu~_b
+
+so that rare bins borrow the feature statistics of their neighbours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = ["FeatureDistributionSmoothing"]
+
+
+class FeatureDistributionSmoothing(nn.Module):
+    """Per-bin feature statistics, smoothed over bins, used to calibrate features.
+
+    Follows the FDS layer of Yang, Zha, Chen, Wang & Katabi, "Delving into Deep
+    Imbalanced Regression" (ICML 2021) and its official code, with the intended
+    behaviour where the code has accidents (see ``ALGORITHMS.md``):
+
+    - Statistics are gathered from the raw (uncalibrated, detached) features of
+      the training forward pass of each epoch, not in a second pass over the
+      data after the epoch as the official code does; with dropout on, they are
+      therefore the features of a dropout-perturbed network, as those that the
+      head sees.
+    - At the end of epoch ``e >= start_update`` the per-bin mean and variance of
+      that epoch (unbiased variance; biased, i.e. 0, for a bin with one sample)
+      update the running statistics, ``running <- (1 - m) * epoch + m * running``
+      with momentum ``m``; the first update takes the epoch statistics as they are.
+      The smoothed statistics are then computed from *copies* of the running ones
+      (the official code aliases them), so the raw and smoothed statistics used
+      in epoch ``e + 1`` come from the same epoch.
+    - For small data (a bin often holds 1-3 samples) the epoch statistics of a bin
+      with ``n_b`` samples are shrunk toward the statistics of all samples of the
+      epoch, ``(n_b * s_b + shrinkage * s_all) / (n_b + shrinkage)``, and variances
+      are floored at ``var_floor``. Bins never seen start from the global
+      statistics; bins absent from an epoch keep their running statistics.
+    - From epoch ``start_smooth`` on, training features are calibrated; dimensions
+      whose running variance is 0 (only possible with ``var_floor=0``) are left
+      unchanged. In evaluation mode the layer is the identity.
+
+    Parameters
+    ----------
+    n_bins : int
+        Number of bins (the joint grid's cell count for 2-D targets).
+    embedding_dim : int
+        Size of the feature vectors ``z``.
+    momentum : float, default=0.9
+        Weight of the previous running statistics in the update.
+    start_update : int, default=0
+        First epoch (0-based) whose features update the statistics.
+    start_smooth : int, default=1
+        First epoch in which training features are calibrated.
+    clip : (float, float), default=(0.1, 10.0)
+        Bounds of the variance ratio ``var~_b / var_b``. The paper uses (0.1, 10)
+        for age estimation and (0.5, 2) for STS-B.
+    var_floor : float, default=1e-4
+        Smallest variance kept per bin and dimension.
+    shrinkage : float, default=0.0
+        Pseudo-count of the global statistics mixed into each bin's epoch
+        statistics.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdir.nn.fds import FeatureDistributionSmoothing
+    >>> fds = FeatureDistributionSmoothing(n_bins=2, embedding_dim=1, var_floor=0.0)
+    >>> z, bins = torch.tensor([[1.0], [3.0], [10.0]]), torch.tensor([0, 0, 1])
+    >>> _ = fds(z, bins, epoch=0)
+    >>> fds.update_statistics(epoch=0)
+    >>> fds.running_mean.ravel().tolist(), fds.running_var.ravel().tolist()
+    ([2.0, 10.0], [2.0, 0.0])
+    """
+
+    def __init__(
+        self,
+        n_bins: int,
+        embedding_dim: int,
+        momentum: float = 0.9,
+        start_update: int = 0,
+        start_smooth: int = 1,
+        clip: tuple[float, float] = (0.1, 10.0),
+        var_floor: float = 1e-4,
+        shrinkage: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"FDS momentum must be in [0, 1), got {momentum!r}.")
+        low, high = clip
+        if not 0.0 < low <= 1.0 <= high:
+            raise ValueError(
+                f"FDS clip must be (low, high) with 0 < low <= 1 <= high, got {clip}."
+            )
+        if var_floor < 0 or shrinkage < 0:
+            raise ValueError("FDS var_floor and shrinkage must be non-negative.")
+        self.n_bins = int(n_bins)
+        self.embedding_dim = int(embedding_dim)
+        self.momentum = float(momentum)
+        self.start_update = int(start_update)
+        self.start_smooth = int(start_smooth)
+        self.clip = (float(low), float(high))
+        self.var_floor = float(var_floor)
+        self.shrinkage = float(shrinkage)
+        shape = (self.n_bins, self.embedding_dim)
+        self.register_buffer("running_mean", torch.zeros(shape))
+        self.register_buffer("running_var", torch.ones(shape))
+        self.register_buffer("smoothed_mean", torch.zeros(shape))
+        self.register_buffer("smoothed_var", torch.ones(shape))
+        self.register_buffer("last_update_epoch", torch.tensor(-1))
+        self.register_buffer("_sum", torch.zeros(shape, dtype=torch.float64), persistent=False)
+        self.register_buffer("_sumsq", torch.zeros(shape, dtype=torch.float64), persistent=False)
+        self.register_buffer(
+            "_count", torch.zeros(self.n_bins, dtype=torch.float64), persistent=False
+        )
+
+    @property
+    def ready(self) -> bool:
+        """Whether statistics have been computed at least once."""
+        return int(self.last_update_epoch) >= 0
+
+    def forward(self, z: torch.Tensor, bins: torch.Tensor, epoch: int) -> torch.Tensor:
+        """Record ``z`` for the epoch statistics and return the calibrated features.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n, embedding_dim)
+            Penultimate features.
+        bins : torch.Tensor of int, shape (n,)
+            Bin of each sample's target.
+        epoch : int
+            Current epoch, 0-based.
+
+        Returns
+        -------
+        z : torch.Tensor of shape (n, embedding_dim)
+            Unchanged in evaluation mode or before ``start_smooth``.
+        """
+        if not self.training:
+            return z
+        bins = bins.reshape(-1).long()
+        if epoch >= self.start_update:
+            raw = z.detach().to(torch.float64)
+            self._sum.index_add_(0, bins, raw)
+            self._sumsq.index_add_(0, bins, raw * raw)
+            self._count.index_add_(0, bins, torch.ones_like(bins, dtype=torch.float64))
+        if epoch < self.start_smooth or not self.ready:
+            return z
+        return self.calibrate(z, bins)
+
+    def calibrate(self, z: torch.Tensor, bins: torch.Tensor) -> torch.Tensor:
+        """Map each ``z`` from its bin's running statistics to the smoothed ones."""
+        mean, var = self.running_mean[bins], self.running_var[bins]
+        ratio = (self.smoothed_var[bins] / var.clamp_min(1e-30)).clamp(*self.clip)
+        calibrated = (z - mean) * ratio.sqrt() + self.smoothed_mean[bins]
+        return torch.where(var > 0, calibrated, z)
+
+    @torch.no_grad()
+    def update_statistics(
+        self, epoch: int, smooth: Callable[[np.ndarray], np.ndarray] | None = None
+    ) -> None:
+        """Fold the features recorded in ``epoch`` into the statistics and smooth them.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch that just ended.
+        smooth : callable or None, default=None
+            Maps a per-bin array of shape ``(n_bins, embedding_dim)`` to its
+            smoothed version (the regressor passes
+            :meth:`skdir.density.LabelDensity.smooth` with the sum-normalised kernel
+            and reflecting edges). None copies the running statistics.
+        """
+        count = self._count
+        if epoch < self.start_update or count.sum() == 0:
+            self._reset_accumulators()
+            return
+        total = count.sum()
+        global_mean = self._sum.sum(0) / total
+        global_var = (self._sumsq.sum(0) - total * global_mean**2) / max(total - 1, 1)
+        global_var = global_var.clamp_min(0)
+        present = count > 0
+        n = count[:, None]
+        safe_n = n.clamp_min(1)
+        mean = self._sum / safe_n
+        var = ((self._sumsq - n * mean**2) / (n - 1).clamp_min(1)).clamp_min(0)
+        if self.shrinkage > 0:
+            k = self.shrinkage
+            mean = (n * mean + k * global_mean) / (n + k)
+            var = (n * var + k * global_var) / (n + k)
+        var = var.clamp_min(self.var_floor)
+        mean, var = mean.to(self.running_mean.dtype), var.to(self.running_var.dtype)
+        if not self.ready:
+            self.running_mean.copy_(global_mean.expand_as(mean))
+            self.running_var.copy_(global_var.clamp_min(self.var_floor).expand_as(var))
+            self.running_mean[present] = mean[present]
+            self.running_var[present] = var[present]
+        else:
+            m = self.momentum
+            self.running_mean[present] = (1 - m) * mean[present] + m * self.running_mean[present]
+            self.running_var[present] = (1 - m) * var[present] + m * self.running_var[present]
+        if smooth is None:
+            self.smoothed_mean.copy_(self.running_mean)
+            self.smoothed_var.copy_(self.running_var)
+        else:
+            for source, target in (
+                (self.running_mean, self.smoothed_mean),
+                (self.running_var, self.smoothed_var),
+            ):
+                smoothed = smooth(source.detach().cpu().numpy().astype(np.float64))
+                target.copy_(torch.as_tensor(smoothed, dtype=target.dtype))
+        self.last_update_epoch.fill_(int(epoch))
+        self._reset_accumulators()
+
+    def _reset_accumulators(self) -> None:
+        self._sum.zero_()
+        self._sumsq.zero_()
+        self._count.zero_()

@@ -1,0 +1,865 @@
+"""``DIRRegressor``: a skorch regressor with LDS weights, FDS and DIR losses."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Mapping
+from contextlib import contextmanager
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike, NDArray
+from sklearn.base import clone
+from sklearn.utils import check_random_state
+from sklearn.utils._available_if import available_if
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from skorch import NeuralNetRegressor
+from skorch.callbacks import EarlyStopping
+from skorch.dataset import ValidSplit
+from skorch.utils import to_tensor
+
+from ..density import KERNELS, LabelDensity
+from .fds import FeatureDistributionSmoothing
+from .losses import LOSSES, WeightedRegressionLoss
+from .modules import MLP, TwoTower
+
+__all__ = ["DIRRegressor"]
+
+_MODULES = {"mlp": MLP, "two_tower": TwoTower}
+#: Fewest samples with which an internal validation split is attempted.
+_MIN_SAMPLES_FOR_SPLIT = 5
+
+
+def _never(_: Any) -> bool:
+    return False
+
+
+def _reject_3d(X: Any) -> None:
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) == 3:
+        raise ValueError(
+            f"X has 3 dimensions {tuple(shape)}, but DIRRegressor takes 2-D X "
+            "(n_samples, n_features). Aggregate the fragments of each sample into one "
+            "row first (skdir.fragments.FragmentAggregator)."
+        )
+
+
+class DIRRegressor(NeuralNetRegressor):
+    """Neural regressor for deep imbalanced regression, usable like any sklearn regressor.
+
+    A :class:`skorch.NeuralNetRegressor` that takes numpy/pandas input as it is
+    (float64 is cast to float32, 1-D ``y`` is reshaped, predictions come back as
+    float64 in the shape of the fitted ``y``), sizes its network from the data,
+    and adds the techniques of Yang et al., "Delving into Deep Imbalanced
+    Regression" (ICML 2021) as constructor parameters, so that ``set_params``,
+    ``GridSearchCV`` and Optuna can tune them:
+
+    - **LDS** (``lds=True``): each training sample is weighted by the inverse
+      (square root) of the kernel-smoothed label density of the ``y`` given to
+      ``fit`` (:meth:`skdir.density.LabelDensity.weights`), times any
+      ``sample_weight`` given to ``fit``; the batch loss is ``mean(w * loss)``.
+    - **FDS** (``fds=True``): a :class:`~skdir.nn.fds.FeatureDistributionSmoothing`
+      layer between the penultimate features and the output layer re-calibrates
+      training features with per-bin statistics smoothed over neighbouring bins.
+      Its statistics are updated at each epoch end from the features of that
+      epoch's training pass (no second pass over the data, unlike the official
+      code); it is inactive in validation and prediction. With two targets the
+      bins are the joint 2-D grid of :class:`~skdir.density.LabelDensity`, smoothed
+      separably along each target.
+    - **Losses**: ``"mse"``, ``"l1"``, ``"huber"``, ``"focal_mse"``, ``"focal_l1"``
+      (Focal-R), all per-sample weighted (see :mod:`skdir.nn.losses`); their
+      ``beta``/``gamma``/``activation`` are set as ``criterion__beta=...``.
+
+    Label density, LDS weights and FDS bins are computed on ``y`` as given to
+    ``fit``. With ``target_transformer`` the network is trained on transformed
+    targets (e.g. standardised), while the density still sees the raw ones, and
+    predictions are transformed back.
+
+    By default training stops early: 10% of the training rows (seeded by
+    ``random_state``) are held out, the loss on them is monitored, and the
+    weights of the best epoch are restored. Pass ``eval_set=(X_val, y_val)`` to
+    ``fit`` to monitor a validation set of your own instead.
+
+    Persistence: ``pickle``/``joblib`` round-trip a fitted regressor (load only
+    files you trust: unpickling runs code). For exchanging weights safely, use
+    ``save_params(f_params=..., use_safetensors=True)``, then re-create the
+    estimator with the same parameters, call ``initialize`` after fitting on a
+    small sample of the same shape (or ``fit``), and ``load_params``.
+
+    Parameters
+    ----------
+    module : {"mlp", "two_tower"} or torch.nn.Module class, default="mlp"
+        The network: :class:`~skdir.nn.MLP`, :class:`~skdir.nn.TwoTower` (needs
+        ``module__modalities``), or a module *class* (not an instance, whose
+        trained weights would leak across ``clone``). It is built with
+        ``n_features`` and ``n_outputs`` from the data when its constructor
+        accepts them, plus the ``module__*`` parameters. FDS needs a module with
+        ``features(X)``, ``head(z)`` and ``embedding_dim`` (as the built-in ones).
+    loss : {"mse", "l1", "huber", "focal_mse", "focal_l1"}, default="mse"
+        Training loss, passed to the ``criterion``.
+    lds : bool, default=False
+        Weight samples by label distribution smoothing.
+    lds_kernel : {"gaussian", "gaussian_true", "triangular", "laplace"}, default="gaussian"
+        LDS kernel (see :func:`skdir.density.kernel_window`).
+    lds_ks : int, default=5
+        LDS kernel size in bins.
+    lds_sigma : float, default=2.0
+        LDS kernel width in bins.
+    reweight : {"sqrt_inv", "inverse"}, default="sqrt_inv"
+        Inverse square root or inverse of the smoothed bin counts.
+    lds_bins : int, default=50
+        Number of equal-width bins per target over the training range (LDS and
+        FDS, and ``label_density_``).
+    lds_bin_width : float or None, default=None
+        Bin width per target; overrides ``lds_bins`` when set.
+    fds : bool, default=False
+        Use feature distribution smoothing.
+    fds_kernel : {"gaussian", "gaussian_true", "triangular", "laplace"}, default="gaussian"
+        FDS kernel, normalised to sum 1, reflecting at the ends.
+    fds_ks : int, default=5
+        FDS kernel size in bins.
+    fds_sigma : float, default=2.0
+        FDS kernel width in bins.
+    fds_momentum : float, default=0.9
+        Momentum of the running per-bin statistics.
+    fds_start_update : int, default=0
+        First epoch (0-based) whose features update the statistics.
+    fds_start_smooth : int, default=1
+        First epoch in which training features are calibrated.
+    fds_clip : (float, float), default=(0.1, 10.0)
+        Bounds of the variance ratio in the calibration.
+    fds_var_floor : float, default=1e-4
+        Floor of the per-bin feature variances.
+    fds_shrinkage : float, default=2.0
+        Pseudo-count with which each bin's epoch statistics are shrunk toward the
+        statistics of all samples (sparse bins of small data); 0 switches it off.
+    target_transformer : transformer or None, default=None
+        Fitted on the 2-D targets; the network learns the transformed targets and
+        predictions are inverse-transformed (e.g. ``StandardScaler()`` or
+        :class:`skdir.target.TargetDistributionNormalizer`).
+    early_stopping : bool, default=True
+        Stop when the validation loss has not improved for ``patience`` epochs
+        and restore the best weights.
+    validation_fraction : float or None, default=0.1
+        Share of the training rows held out for early stopping when no
+        ``eval_set`` is given to ``fit``. None or 0 trains on all rows (then
+        set ``early_stopping=False``).
+    patience : int, default=10
+        Epochs without improvement before stopping.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout, shuffling and the validation
+        split; two fits with the same integer give identical predictions on
+        CPU (on CUDA, also set ``torch.use_deterministic_algorithms(True)``).
+        The caller's global torch random state is left untouched.
+    device : str, default="auto"
+        ``"auto"`` uses CUDA when available, else the CPU; the choice is stored
+        in ``device_`` and the parameter is left as it is. Any torch device
+        string is accepted.
+    criterion : class, default=WeightedRegressionLoss
+        Called as ``criterion_(pred, target, weight)``; it receives ``loss`` if it
+        is a :class:`~skdir.nn.losses.WeightedRegressionLoss`.
+    optimizer : class, default=torch.optim.AdamW
+        Torch optimizer; its parameters as ``optimizer__*``.
+    lr : float, default=1e-3
+        Learning rate.
+    max_epochs : int, default=200
+        Most epochs to train.
+    batch_size : int, default=64
+        Mini-batch size.
+    train_split : callable or None, default=None
+        skorch's validation split; None uses ``validation_fraction``.
+    verbose : int, default=0
+        1 prints skorch's table of losses per epoch.
+    **kwargs
+        Further skorch parameters (``module__*``, ``optimizer__*``,
+        ``iterator_train__*``, ``callbacks``...). Training batches are shuffled.
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained network.
+    n_features_in_ : int
+        Number of input columns.
+    n_outputs_ : int
+        Number of targets.
+    label_density_ : LabelDensity or None
+        Density of the training targets (bins ``lds_bins``/``lds_bin_width``,
+        kernel of LDS); None when it cannot be formed (more than two targets, or
+        a constant target) and neither LDS nor FDS is used. Scorers read it to
+        define shot regions without looking at test targets.
+    fds_density_ : LabelDensity or None
+        The same bins with the FDS kernel; None without FDS.
+    feature_smoothing_ : FeatureDistributionSmoothing
+        The FDS layer (only with ``fds=True``).
+    target_transformer_ : transformer or None
+        The fitted ``target_transformer``.
+    device_ : str
+        The torch device used.
+    history_ : skorch.History
+        Losses per epoch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdir.nn import DIRRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 5))
+    >>> y = X[:, 0] + 0.1 * rng.normal(size=100)
+    >>> reg = DIRRegressor(lds=True, max_epochs=20, random_state=0, device="cpu")
+    >>> reg.fit(X, y).predict(X[:3]).shape
+    (3,)
+    >>> reg.score(X, y) > 0.8
+    True
+    """
+
+    _dir_parameter_constraints: dict = {
+        "loss": [StrOptions(set(LOSSES))],
+        "lds": ["boolean"],
+        "lds_kernel": [StrOptions(set(KERNELS))],
+        "lds_ks": [Interval(Integral, 1, None, closed="left")],
+        "lds_sigma": [Interval(Real, 0, None, closed="neither")],
+        "reweight": [StrOptions({"sqrt_inv", "inverse"})],
+        "lds_bins": [Interval(Integral, 1, None, closed="left")],
+        "lds_bin_width": [Interval(Real, 0, None, closed="neither"), None],
+        "fds": ["boolean"],
+        "fds_kernel": [StrOptions(set(KERNELS))],
+        "fds_ks": [Interval(Integral, 1, None, closed="left")],
+        "fds_sigma": [Interval(Real, 0, None, closed="neither")],
+        "fds_momentum": [Interval(Real, 0, 1, closed="left")],
+        "fds_start_update": [Interval(Integral, 0, None, closed="left")],
+        "fds_start_smooth": [Interval(Integral, 0, None, closed="left")],
+        "fds_clip": [tuple, list],
+        "fds_var_floor": [Interval(Real, 0, None, closed="left")],
+        "fds_shrinkage": [Interval(Real, 0, None, closed="left")],
+        "target_transformer": [HasMethods(["fit", "transform", "inverse_transform"]), None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left"), None],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "lr": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"-1"})],
+    }
+
+    def __init__(
+        self,
+        module: str | type = "mlp",
+        *args: Any,
+        loss: str = "mse",
+        lds: bool = False,
+        lds_kernel: str = "gaussian",
+        lds_ks: int = 5,
+        lds_sigma: float = 2.0,
+        reweight: str = "sqrt_inv",
+        lds_bins: int = 50,
+        lds_bin_width: float | None = None,
+        fds: bool = False,
+        fds_kernel: str = "gaussian",
+        fds_ks: int = 5,
+        fds_sigma: float = 2.0,
+        fds_momentum: float = 0.9,
+        fds_start_update: int = 0,
+        fds_start_smooth: int = 1,
+        fds_clip: tuple[float, float] = (0.1, 10.0),
+        fds_var_floor: float = 1e-4,
+        fds_shrinkage: float = 2.0,
+        target_transformer: Any = None,
+        early_stopping: bool = True,
+        validation_fraction: float | None = 0.1,
+        patience: int = 10,
+        random_state: int | np.random.RandomState | None = None,
+        device: str = "auto",
+        criterion: type = WeightedRegressionLoss,
+        optimizer: type = torch.optim.AdamW,
+        lr: float = 1e-3,
+        max_epochs: int = 200,
+        batch_size: int = 64,
+        train_split: Any = None,
+        verbose: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("iterator_train__shuffle", True)
+        super().__init__(
+            module,
+            *args,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            verbose=verbose,
+            device=device,
+            **kwargs,
+        )
+        self.loss = loss
+        self.lds = lds
+        self.lds_kernel = lds_kernel
+        self.lds_ks = lds_ks
+        self.lds_sigma = lds_sigma
+        self.reweight = reweight
+        self.lds_bins = lds_bins
+        self.lds_bin_width = lds_bin_width
+        self.fds = fds
+        self.fds_kernel = fds_kernel
+        self.fds_ks = fds_ks
+        self.fds_sigma = fds_sigma
+        self.fds_momentum = fds_momentum
+        self.fds_start_update = fds_start_update
+        self.fds_start_smooth = fds_start_smooth
+        self.fds_clip = fds_clip
+        self.fds_var_floor = fds_var_floor
+        self.fds_shrinkage = fds_shrinkage
+        self.target_transformer = target_transformer
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.random_state = random_state
+
+    # ------------------------------------------------------------ sklearn API
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.single_output = True
+        tags.target_tags.multi_output = True
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    # skorch's regressor predict goes through predict_proba; a regressor has none
+    # (and the common checks call it whenever it exists).
+    predict_proba = available_if(_never)(NeuralNetRegressor.predict_proba)
+
+    @property
+    def _default_callbacks(self):
+        callbacks = list(super()._default_callbacks)
+        if self.early_stopping is True:  # garbage values are rejected in fit
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(monitor="valid_loss", patience=self.patience, load_best=True),
+                )
+            )
+        return callbacks
+
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        *,
+        eval_set: tuple[ArrayLike, ArrayLike] | None = None,
+    ) -> DIRRegressor:
+        """Fit the network (from scratch unless ``warm_start=True``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs (numpy, pandas; any float dtype).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Training targets.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Non-negative weights, multiplied with the LDS weights. Routed by
+            Pipelines when metadata routing is on and requested with
+            ``set_fit_request(sample_weight=True)``.
+        eval_set : (X_val, y_val) or None, default=None
+            Validation data for early stopping instead of an internal split
+            (weighted by LDS from the training density when ``lds=True``).
+
+        Returns
+        -------
+        self : DIRRegressor
+            The fitted regressor.
+        """
+        self._check_dir_params()
+        X_dict, y_train = self._prepare_training_data(X, y, sample_weight, reset=True)
+        n_samples = len(y_train)
+        eval_data = None
+        if eval_set is not None:
+            eval_data = self._prepare_eval_set(eval_set)
+        elif self.train_split is None and self.validation_fraction:
+            n_valid = math.ceil(self.validation_fraction * n_samples)
+            if n_samples < _MIN_SAMPLES_FOR_SPLIT or n_samples - n_valid < 2:
+                raise ValueError(
+                    f"DIRRegressor got {n_samples} sample(s), too few to hold out a validation "
+                    f"split of validation_fraction={self.validation_fraction} for early "
+                    f"stopping (at least {_MIN_SAMPLES_FOR_SPLIT} are needed); pass more "
+                    "samples, an eval_set, or validation_fraction=None with "
+                    "early_stopping=False."
+                )
+        if (
+            self.early_stopping
+            and eval_data is None
+            and self.train_split is None
+            and not self.validation_fraction
+        ):
+            raise ValueError(
+                "early_stopping=True needs validation data: set validation_fraction, pass "
+                "eval_set=(X_val, y_val) to fit, or set early_stopping=False."
+            )
+        self._eval_data_ = eval_data
+        try:
+            with self._seeded():
+                super().fit(X_dict, y_train)
+        finally:
+            self._eval_data_ = None
+        return self
+
+    def partial_fit(
+        self, X: ArrayLike, y: ArrayLike = None, classes: Any = None, **fit_params: Any
+    ) -> DIRRegressor:
+        """Train for ``max_epochs`` more epochs without re-initialising the network.
+
+        On an unfitted regressor this is :meth:`fit`. Later calls reuse the label
+        density, target transformer and sizes of the first fit.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets, with as many columns as in the first fit.
+        classes : None
+            Unused, for API compatibility.
+        **fit_params : dict
+            ``sample_weight`` only.
+
+        Returns
+        -------
+        self : DIRRegressor
+            The regressor.
+        """
+        if "_routing_method" in fit_params:  # called by NeuralNet.fit with prepared data
+            return super().partial_fit(X, y, classes, **fit_params)
+        sample_weight = fit_params.pop("sample_weight", None)
+        if fit_params:
+            raise ValueError(
+                f"partial_fit got unexpected arguments {sorted(fit_params)}; only "
+                "sample_weight is accepted."
+            )
+        if not (self.initialized_ and hasattr(self, "n_outputs_")):
+            return self.fit(X, y, sample_weight=sample_weight)
+        self._check_dir_params()
+        X_dict, y_train = self._prepare_training_data(X, y, sample_weight, reset=False)
+        with self._seeded():
+            super().partial_fit(X_dict, y_train)
+        return self
+
+    def predict(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets), float64
+            Predictions in the shape of the ``y`` given to ``fit``.
+        """
+        check_is_fitted(self, "n_outputs_")
+        X = self._validate_X(X, reset=False)
+        chunks = [
+            (out[0] if isinstance(out, tuple) else out).detach()
+            for out in self.forward_iter(X, training=False)
+        ]
+        y_pred = torch.cat(chunks).cpu().numpy().astype(np.float64)
+        y_pred = y_pred.reshape(len(X), self.n_outputs_)
+        if self.target_transformer_ is not None:
+            y_pred = np.asarray(
+                self.target_transformer_.inverse_transform(y_pred), dtype=np.float64
+            ).reshape(len(X), self.n_outputs_)
+        return y_pred[:, 0] if self.y_ndim_ == 1 else y_pred
+
+    # --------------------------------------------------------- data handling
+    def _check_dir_params(self) -> None:
+        params = {name: getattr(self, name) for name in self._dir_parameter_constraints}
+        validate_parameter_constraints(
+            self._dir_parameter_constraints, params, caller_name=type(self).__name__
+        )
+        low, high = self.fds_clip
+        if not 0 < low <= 1 <= high:
+            raise ValueError(
+                f"fds_clip must be (low, high) with 0 < low <= 1 <= high, got {self.fds_clip}."
+            )
+        if self.fds_start_smooth < self.fds_start_update:
+            raise ValueError(
+                f"fds_start_smooth={self.fds_start_smooth} is before "
+                f"fds_start_update={self.fds_start_update}; features can only be smoothed "
+                "once statistics exist."
+            )
+        module_class = self._module_class()
+        self._check_module_params(module_class)
+
+    def _module_class(self) -> type:
+        module = self.module
+        if isinstance(module, torch.nn.Module):
+            raise ValueError(
+                "module must be 'mlp', 'two_tower' or a torch.nn.Module class, not an "
+                "instance: an instance carries its trained weights into clones (cross-"
+                "validation folds, search trials). Pass the class and its arguments as "
+                "module__name=value."
+            )
+        if isinstance(module, str):
+            if module not in _MODULES:
+                raise ValueError(
+                    f"Unknown module {module!r}; use 'mlp', 'two_tower' or a torch.nn.Module "
+                    "class."
+                )
+            return _MODULES[module]
+        if inspect.isclass(module) and issubclass(module, torch.nn.Module):
+            return module
+        raise ValueError(
+            f"module must be 'mlp', 'two_tower' or a torch.nn.Module class, got {module!r}."
+        )
+
+    def _module_kwargs(self, module_class: type) -> dict[str, Any]:
+        kwargs = self.get_params_for("module")
+        for name in ("n_features", "n_outputs"):
+            if name in kwargs:
+                raise ValueError(
+                    f"module__{name} is set from the data by DIRRegressor; do not pass it."
+                )
+        signature = inspect.signature(module_class)
+        accepts_any = any(
+            p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()
+        )
+        sizes = {"n_features": self.n_features_in_, "n_outputs": self.n_outputs_}
+        for name, value in sizes.items():
+            if accepts_any or name in signature.parameters:
+                kwargs[name] = value
+        return kwargs
+
+    def _check_module_params(self, module_class: type) -> None:
+        signature = inspect.signature(module_class)
+        parameters = signature.parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+            return
+        unknown = sorted(set(self.get_params_for("module")) - set(parameters))
+        if unknown:
+            valid = [n for n in parameters if n not in ("self", "n_features", "n_outputs")]
+            raise ValueError(
+                f"Unknown module parameter(s) {', '.join('module__' + u for u in unknown)} for "
+                f"{module_class.__name__}; valid ones are "
+                f"{', '.join('module__' + v for v in valid)}."
+            )
+
+    def _validate_X(self, X: ArrayLike, reset: bool) -> NDArray[np.float32]:
+        _reject_3d(X)
+        return validate_data(self, X, dtype=np.float32, reset=reset)
+
+    def _prepare_training_data(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None, reset: bool
+    ) -> tuple[dict[str, NDArray], NDArray[np.float32]]:
+        if y is None:
+            raise ValueError(
+                "DIRRegressor requires y to be passed, but the target y is None; pass the "
+                "training targets."
+            )
+        _reject_3d(X)
+        X, y = validate_data(
+            self, X, y, reset=reset, dtype=np.float32, multi_output=True, y_numeric=True
+        )
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim == 2 and y.shape[1] == 0:
+            raise ValueError("y has 0 target columns; pass at least one target.")
+        columns = y.reshape(len(y), -1)
+        if reset:
+            self.y_ndim_ = y.ndim
+            self.n_outputs_ = columns.shape[1]
+            self.device_ = self._resolve_device()
+            self._fit_densities(y)
+            self.target_transformer_ = (
+                None if self.target_transformer is None else clone(self.target_transformer)
+            )
+            if self.target_transformer_ is not None:
+                self.target_transformer_.fit(columns)
+        elif columns.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {columns.shape[1]} target(s) but the regressor was fitted on "
+                f"{self.n_outputs_}; pass targets with the same columns."
+            )
+        weight = np.ones(len(y))
+        if self.lds:
+            weight = self.label_density_.weights(y, reweight=self.reweight)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+            weight = weight * sample_weight
+        return self._pack(X, y, weight)
+
+    def _pack(
+        self, X: NDArray[np.float32], y: NDArray[np.float64], weight: NDArray[np.float64]
+    ) -> tuple[dict[str, NDArray], NDArray[np.float32]]:
+        columns = y.reshape(len(y), -1)
+        if self.target_transformer_ is not None:
+            columns = np.asarray(self.target_transformer_.transform(columns), dtype=np.float64)
+            if not np.all(np.isfinite(columns)):
+                raise ValueError(
+                    "target_transformer produced NaN or infinite targets; check that it "
+                    "accepts every training target."
+                )
+            columns = columns.reshape(len(y), -1)
+        bins = (
+            self.fds_density_.flat_bin_index(y)
+            if self.fds_density_ is not None
+            else np.zeros(len(y), dtype=np.int64)
+        )
+        X_dict = {
+            "X": X,
+            "sample_weight": weight.astype(np.float32),
+            "bins": bins.astype(np.int64),
+        }
+        return X_dict, columns.astype(np.float32)
+
+    def _prepare_eval_set(self, eval_set: Any) -> tuple[dict[str, NDArray], NDArray]:
+        try:
+            X_val, y_val = eval_set
+        except (TypeError, ValueError) as exc:
+            raise ValueError("eval_set must be a pair (X_val, y_val).") from exc
+        X_val = self._validate_X(X_val, reset=False)
+        y_val = np.asarray(y_val, dtype=np.float64)
+        columns = y_val.reshape(len(y_val), -1) if y_val.ndim else y_val
+        if y_val.ndim not in (1, 2) or len(y_val) != len(X_val):
+            raise ValueError(
+                f"eval_set targets have shape {y_val.shape}, which does not match X_val's "
+                f"{len(X_val)} rows."
+            )
+        if columns.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"eval_set has {columns.shape[1]} target(s) but y has {self.n_outputs_}."
+            )
+        if not np.all(np.isfinite(y_val)):
+            raise ValueError("eval_set targets contain NaN or infinity.")
+        weight = np.ones(len(y_val))
+        if self.lds:
+            weight = self.label_density_.weights(y_val, reweight=self.reweight)
+        return self._pack(X_val, y_val, weight)
+
+    def _fit_densities(self, y: NDArray[np.float64]) -> None:
+        settings = {
+            "n_bins": self.lds_bins,
+            "bin_width": self.lds_bin_width,
+            "kernel": self.lds_kernel,
+            "ks": self.lds_ks,
+            "sigma": self.lds_sigma,
+        }
+        needed = self.lds or self.fds
+        n_targets = 1 if y.ndim == 1 else y.shape[1]
+        if n_targets > 2:
+            if needed:
+                raise ValueError(
+                    f"LDS and FDS support one or two targets, but y has {n_targets}; fit one "
+                    "model per pair of targets or switch lds/fds off."
+                )
+            self.label_density_ = None
+        else:
+            try:
+                self.label_density_ = LabelDensity(**settings).fit(y)
+            except ValueError:
+                if needed:
+                    raise
+                self.label_density_ = None
+        if self.fds:
+            settings.update(kernel=self.fds_kernel, ks=self.fds_ks, sigma=self.fds_sigma)
+            self.fds_density_ = LabelDensity(**settings).fit(y)
+        else:
+            self.fds_density_ = None
+
+    def get_split_datasets(self, X: Any, y: Any = None, **fit_params: Any) -> tuple:
+        """Return the training dataset and the validation dataset (or None)."""
+        eval_data = getattr(self, "_eval_data_", None)
+        if eval_data is not None:
+            return self.get_dataset(X, y), self.get_dataset(*eval_data)
+        if self.train_split is not None:
+            return super().get_split_datasets(X, y, **fit_params)
+        dataset = self.get_dataset(X, y)
+        if not self.validation_fraction:
+            return dataset, None
+        split = ValidSplit(self.validation_fraction, random_state=self._split_seed_)
+        return split(dataset, y, **fit_params)
+
+    # ------------------------------------------------------ seeding, device
+    def _resolve_device(self) -> str:
+        if self.device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        return self.device
+
+    @property
+    def _device(self) -> str:
+        return getattr(self, "device_", None) or self._resolve_device()
+
+    @contextmanager
+    def _device_resolved(self):
+        """Let skorch code that reads ``self.device`` see the resolved device."""
+        requested = self.device
+        if requested != "auto":
+            yield
+            return
+        self.device = self._device
+        try:
+            yield
+        finally:
+            self.device = requested
+
+    @contextmanager
+    def _seeded(self):
+        if self.random_state is None:
+            self._split_seed_ = None
+            yield
+            return
+        seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+        self._split_seed_ = seed
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            yield
+
+    def _initialize_module(self, reason=None):
+        with self._device_resolved():
+            return super()._initialize_module(reason=reason)
+
+    def _initialize_criterion(self, reason=None):
+        with self._device_resolved():
+            return super()._initialize_criterion(reason=reason)
+
+    def load_params(self, *args: Any, **kwargs: Any) -> None:
+        """Load parameters saved by ``save_params`` (see skorch)."""
+        with self._device_resolved():
+            super().load_params(*args, **kwargs)
+
+    def __setstate__(self, state: dict) -> None:
+        requested = state.get("device")
+        if requested == "auto":
+            used = str(state.get("device_") or "cpu")
+            state["device"] = "cuda" if used.startswith("cuda") else "cpu"
+        super().__setstate__(state)
+        if requested == "auto":
+            self.device_ = self.device
+            self.device = "auto"
+        elif "device_" in state:
+            self.device_ = self.device
+
+    # ------------------------------------------------------ skorch components
+    def initialize_module(self):
+        """Build the network (and the FDS layer) from the fitted sizes."""
+        if not hasattr(self, "n_features_in_"):
+            raise ValueError(
+                "DIRRegressor sizes its network from the data; call fit(X, y) instead of "
+                "initialize()."
+            )
+        module_class = self._module_class()
+        self.module_ = module_class(**self._module_kwargs(module_class))
+        if self.fds:
+            for needed in ("features", "head", "embedding_dim"):
+                if not hasattr(self.module_, needed):
+                    raise ValueError(
+                        f"fds=True needs a module with features(X), head(z) and "
+                        f"embedding_dim; {module_class.__name__} has no {needed!r}."
+                    )
+            self.feature_smoothing_ = FeatureDistributionSmoothing(
+                n_bins=int(np.prod(self.fds_density_.n_bins_)),
+                embedding_dim=self.module_.embedding_dim,
+                momentum=self.fds_momentum,
+                start_update=self.fds_start_update,
+                start_smooth=self.fds_start_smooth,
+                clip=tuple(self.fds_clip),
+                var_floor=self.fds_var_floor,
+                shrinkage=self.fds_shrinkage,
+            )
+        elif hasattr(self, "feature_smoothing_"):
+            del self.feature_smoothing_
+        return self
+
+    def initialize_criterion(self):
+        """Build the loss, passing ``loss`` to a ``WeightedRegressionLoss``."""
+        kwargs = self.get_params_for("criterion")
+        criterion = self.criterion
+        if isinstance(criterion, torch.nn.Module):
+            raise ValueError("criterion must be a class, not an instance.")
+        if inspect.isclass(criterion) and issubclass(criterion, WeightedRegressionLoss):
+            kwargs.setdefault("loss", self.loss)
+        self.criterion_ = criterion(**kwargs)
+        return self
+
+    def infer(self, x: Any, **fit_params: Any) -> Any:
+        """Forward a batch; return ``(predictions, features)`` for feature modules.
+
+        During training with ``fds=True`` the features pass through the FDS layer
+        (which needs the batch's bins) before the output layer.
+        """
+        bins = None
+        if isinstance(x, Mapping):
+            x = dict(x)
+            bins = x.pop("bins", None)
+            x.pop("sample_weight", None)
+            x = x.pop("X")
+        device = self._device
+        features = to_tensor(x, device=device)
+        module = self.module_
+        if not (hasattr(module, "features") and hasattr(module, "head")):
+            return module(features, **fit_params)
+        z = module.features(features, **fit_params)
+        smoother = getattr(self, "feature_smoothing_", None)
+        if self.fds and smoother is not None and smoother.training and bins is not None:
+            z = smoother(z, to_tensor(bins, device=device), epoch=len(self.history) - 1)
+        return module.head(z), z
+
+    def get_loss(self, y_pred: Any, y_true: Any, X: Any = None, training: bool = False):
+        """Weighted data loss plus any regularisation terms.
+
+        The criterion gets ``(pred, target, weight)``; every term from
+        :meth:`regularization_terms` is added to it.
+        """
+        pred, z = y_pred if isinstance(y_pred, tuple) else (y_pred, None)
+        device = self._device
+        y_true = to_tensor(y_true, device=device)
+        weight = None
+        if isinstance(X, Mapping) and "sample_weight" in X:
+            weight = to_tensor(X["sample_weight"], device=device)
+        loss = self.criterion_(pred, y_true, weight)
+        for term in self.regularization_terms(pred, z, y_true, weight, training):
+            loss = loss + term
+        return loss
+
+    def regularization_terms(
+        self,
+        pred: torch.Tensor,
+        z: torch.Tensor | None,
+        y: torch.Tensor,
+        weight: torch.Tensor | None,
+        training: bool,
+    ) -> list[torch.Tensor]:
+        """Return the loss terms added to the data loss (none here).
+
+        The extension point for feature- and label-aware regularisers
+        (RankSim, ConR, feature-norm ordinality): subclasses or later versions
+        return their weighted terms computed from the predictions ``pred``, the
+        penultimate features ``z`` (None for modules without ``features``), the
+        (transformed) targets ``y`` and the per-sample ``weight``.
+        """
+        return []
+
+    def on_epoch_end(self, net: Any, dataset_train: Any = None, dataset_valid: Any = None,
+                     **kwargs: Any) -> None:
+        """Fold the epoch's training features into the FDS statistics."""
+        super().on_epoch_end(net, dataset_train=dataset_train, dataset_valid=dataset_valid)
+        smoother = getattr(self, "feature_smoothing_", None)
+        if self.fds and smoother is not None:
+            smoother.update_statistics(len(self.history) - 1, smooth=self._smooth_over_bins)
+
+    def _smooth_over_bins(self, per_bin: NDArray[np.float64]) -> NDArray[np.float64]:
+        density = self.fds_density_
+        grid = per_bin.reshape(*density.n_bins_, per_bin.shape[-1])
+        smoothed = density.smooth(grid, normalize="sum", mode="reflect")
+        return smoothed.reshape(per_bin.shape)

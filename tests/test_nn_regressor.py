@@ -1,0 +1,309 @@
+"""DIRRegressor: sklearn integration, LDS in the loss, determinism, bad input."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn import config_context
+from sklearn.base import clone
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from torch import nn
+
+from skdir.nn import MLP, DIRRegressor, TwoTower
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """Tiny networks train several times faster on one thread on a shared CPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+FAST = {"max_epochs": 8, "module__hidden": (16,), "device": "cpu", "random_state": 0}
+
+
+def _data(n=120, d=10, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    y = 2 * X[:, 0] + np.abs(X[:, 1]) + 0.1 * rng.normal(size=n)
+    return X, y
+
+
+def _fixed_net(**kwargs):
+    """One full batch, no validation, no dropout, lr=0: the loss of epoch 1 is the
+    loss of the initial network on all rows."""
+    params = {
+        "lr": 0.0,
+        "max_epochs": 1,
+        "batch_size": 1000,
+        "early_stopping": False,
+        "validation_fraction": None,
+        "module__dropout": 0.0,
+        "module__hidden": (8,),
+        "device": "cpu",
+        "random_state": 0,
+        "lds_bins": 6,
+    }
+    params.update(kwargs)
+    return DIRRegressor(**params)
+
+
+# ------------------------------------------------------------- LDS in the loss
+def test_lds_weights_reach_the_training_loss():
+    X, y = _data()
+    plain = _fixed_net().fit(X, y)
+    weighted = _fixed_net(lds=True).fit(X, y)
+    pred = plain.predict(X)
+    np.testing.assert_allclose(weighted.predict(X), pred)  # same initial network
+    w = weighted.label_density_.weights(y, reweight="sqrt_inv")
+    assert w.std() > 0.1
+    loss_plain = plain.history[-1, "train_loss"]
+    loss_weighted = weighted.history[-1, "train_loss"]
+    assert loss_plain == pytest.approx(np.mean((pred - y) ** 2), rel=1e-5)
+    assert loss_weighted == pytest.approx(np.mean(w * (pred - y) ** 2), rel=1e-5)
+    assert loss_weighted != pytest.approx(loss_plain, rel=1e-3)
+
+
+def test_lds_times_user_sample_weight_and_focal_loss():
+    X, y = _data()
+    sw = np.linspace(0.5, 2.0, len(y))
+    net = _fixed_net(lds=True, reweight="inverse", loss="l1").fit(X, y, sample_weight=sw)
+    pred = net.predict(X)
+    w = net.label_density_.weights(y, reweight="inverse") * sw
+    assert net.history[-1, "train_loss"] == pytest.approx(np.mean(w * np.abs(pred - y)), 1e-5)
+    net = _fixed_net(loss="focal_mse", criterion__beta=0.5).fit(X, y)
+    e = np.abs(net.predict(X) - y)
+    expected = np.mean(e**2 * (2 / (1 + np.exp(-0.5 * e)) - 1))
+    assert net.history[-1, "train_loss"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_lds_weights_use_the_fit_targets_and_label_density_is_exposed():
+    X, y = _data()
+    net = DIRRegressor(lds=True, lds_bin_width=0.5, lds_sigma=1.0, **FAST).fit(X, y)
+    density = net.label_density_
+    assert density.bin_edges_[0][0] == pytest.approx(y.min())
+    assert density.sigma == 1.0
+    assert np.diff(density.bin_edges_[0])[0] == pytest.approx(0.5)
+
+
+# ---------------------------------------------------------------- determinism
+def test_same_random_state_gives_identical_predictions_and_leaves_global_rng():
+    X, y = _data()
+    state = torch.get_rng_state()
+    net = DIRRegressor(lds=True, fds=True, **FAST).fit(X, y)
+    assert torch.equal(torch.get_rng_state(), state)  # fit forks the global generator
+    first = net.predict(X)
+    second = DIRRegressor(lds=True, fds=True, **FAST).fit(X, y).predict(X)
+    np.testing.assert_array_equal(first, second)
+    other = DIRRegressor(lds=True, fds=True, **{**FAST, "random_state": 1}).fit(X, y)
+    assert not np.array_equal(other.predict(X), first)
+
+
+# ------------------------------------------------------------- shapes, dtypes
+def test_one_and_two_targets_pandas_and_float64_in_float64_out():
+    X, y = _data()
+    frame = pd.DataFrame(X, columns=[f"c{i}" for i in range(X.shape[1])])
+    net = DIRRegressor(**FAST).fit(frame, pd.Series(y))
+    pred = net.predict(frame)
+    assert pred.shape == (len(y),) and pred.dtype == np.float64
+    Y = np.column_stack([y, -y])
+    net2 = DIRRegressor(lds=True, fds=True, **FAST).fit(X, Y)
+    assert net2.predict(X).shape == (len(y), 2) and net2.n_outputs_ == 2
+    assert net2.label_density_.n_targets_ == 2
+    net3 = DIRRegressor(**FAST).fit(X, y[:, None])
+    assert net3.predict(X).shape == (len(y), 1)
+    assert not hasattr(net, "predict_proba")
+
+
+def test_learns_a_simple_function():
+    X, y = _data(n=300)
+    net = DIRRegressor(max_epochs=60, device="cpu", random_state=0).fit(X, y)
+    assert net.score(X, y) > 0.9
+    assert len(net.history) < 60 or net.history[-1, "valid_loss"] < 0.5
+
+
+def test_early_stopping_restores_the_best_epoch():
+    X, y = _data(n=200)
+    X_val, y_val = _data(n=60, seed=1)
+    net = DIRRegressor(
+        max_epochs=40, patience=3, lr=0.05, device="cpu", random_state=0
+    ).fit(X, y, eval_set=(X_val, y_val))
+    valid = np.array(net.history[:, "valid_loss"])
+    assert len(valid) < 40
+    assert np.mean((net.predict(X_val) - y_val) ** 2) == pytest.approx(valid.min(), rel=1e-4)
+
+
+def test_target_transformer_trains_on_scaled_targets_with_raw_density():
+    X, y = _data()
+    y_big = 1000 * y + 5000
+    net = DIRRegressor(target_transformer=StandardScaler(), lds=True, **FAST).fit(X, y_big)
+    assert net.label_density_.bin_edges_[0][0] == pytest.approx(y_big.min())
+    assert abs(np.mean(net.predict(X)) - np.mean(y_big)) < 0.5 * np.std(y_big)
+    assert net.history[0, "train_loss"] < 10  # scaled targets, not raw thousands
+
+
+def test_two_tower_with_slices_or_sizes():
+    X, y = _data(d=10)
+    a = DIRRegressor("two_tower", module__modalities=[slice(0, 6), slice(6, 10)], **FAST)
+    b = DIRRegressor("two_tower", module__modalities=[6, 4], **FAST)
+    np.testing.assert_allclose(a.fit(X, y).predict(X), b.fit(X, y).predict(X), rtol=1e-6)
+    assert isinstance(a.module_, TwoTower) and len(a.module_.towers) == 2
+    with pytest.raises(ValueError, match="module__modalities"):
+        DIRRegressor("two_tower", **FAST).fit(X, y)
+    with pytest.raises(ValueError, match="sum to the 10"):
+        DIRRegressor("two_tower", module__modalities=[3, 3], **FAST).fit(X, y)
+
+
+class _Plain(nn.Module):
+    def __init__(self, n_features, n_outputs, width=4):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(n_features, width), nn.ReLU(), nn.Linear(width, 1))
+        self.n_outputs = n_outputs
+
+    def forward(self, X):
+        return self.net(X)
+
+
+def test_custom_module_class_and_instances_rejected():
+    X, y = _data()
+    plain_params = {k: v for k, v in FAST.items() if k != "module__hidden"}
+    net = DIRRegressor(_Plain, module__width=3, **plain_params).fit(X, y)
+    assert net.predict(X).shape == (len(y),)
+    with pytest.raises(ValueError, match="not an instance"):
+        DIRRegressor(MLP(10), **FAST).fit(X, y)
+    with pytest.raises(ValueError, match=r"module__bogus.*valid ones are"):
+        DIRRegressor(module__bogus=1, **FAST).fit(X, y)
+    with pytest.raises(ValueError, match="fds=True needs a module"):
+        DIRRegressor(_Plain, fds=True, **plain_params).fit(X, y)
+
+
+# --------------------------------------------------- sklearn meta-estimators
+def test_pipeline_with_metadata_routing_passes_sample_weight():
+    X, y = _data()
+    sw = np.where(y > np.median(y), 5.0, 0.2)
+    direct = DIRRegressor(**FAST).fit(StandardScaler().fit_transform(X), y, sample_weight=sw)
+    unweighted = DIRRegressor(**FAST).fit(StandardScaler().fit_transform(X), y)
+    with config_context(enable_metadata_routing=True):
+        pipe = make_pipeline(
+            StandardScaler().set_fit_request(sample_weight=False),
+            DIRRegressor(**FAST).set_fit_request(sample_weight=True),
+        )
+        pipe.fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(pipe.predict(X), direct.predict(StandardScaler().fit_transform(X)))
+    assert not np.allclose(direct.predict(X), unweighted.predict(X))
+
+
+def test_cross_val_score_ttr_and_grid_search():
+    X, y = _data()
+    scores = cross_val_score(DIRRegressor(lds=True, **FAST), X, y, cv=2)
+    assert np.all(np.isfinite(scores))
+    ttr = TransformedTargetRegressor(DIRRegressor(**FAST), transformer=StandardScaler())
+    assert ttr.fit(X, y).predict(X).shape == (len(y),)
+    search = GridSearchCV(
+        DIRRegressor(lds=True, **{**FAST, "max_epochs": 3}),
+        {"lds_sigma": [1.0, 2.0], "module__dropout": [0.0, 0.2]},
+        cv=2,
+    ).fit(X, y)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    assert search.best_params_["lds_sigma"] in (1.0, 2.0)
+    best = search.best_estimator_
+    assert best.get_params()["module__dropout"] == search.best_params_["module__dropout"]
+    assert best.label_density_.sigma == search.best_params_["lds_sigma"]
+
+
+def test_clone_pickle_set_params_and_save_params(tmp_path):
+    X, y = _data()
+    net = DIRRegressor(lds=True, fds=True, **FAST).fit(X, y)
+    pred = net.predict(X)
+    restored = pickle.loads(pickle.dumps(net))
+    np.testing.assert_array_equal(restored.predict(X), pred)
+    assert restored.device == "auto" or restored.device == "cpu"
+    fresh = clone(net)
+    assert not hasattr(fresh, "module_") and fresh.get_params()["lds"] is True
+    net.set_params(module__hidden=(4,), lds_sigma=1.0)
+    net.fit(X, y)
+    assert net.module_.embedding_dim == 4 and net.label_density_.sigma == 1.0
+    net.save_params(f_params=tmp_path / "w.pt")
+    twin = DIRRegressor(lds=True, fds=True, **{**FAST, "module__hidden": (4,)})
+    twin.fit(X, y, sample_weight=np.full(len(y), 2.0))  # other weights than net's
+    twin.load_params(f_params=tmp_path / "w.pt")
+    np.testing.assert_allclose(twin.predict(X), net.predict(X), rtol=1e-6)
+
+
+def test_device_auto_is_resolved_without_changing_the_parameter():
+    X, y = _data()
+    net = DIRRegressor(device="auto", max_epochs=2, random_state=0).fit(X, y)
+    assert net.device == "auto"
+    assert net.device_ == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert next(net.module_.parameters()).device.type == net.device_
+
+
+def test_verbose_prints_the_epoch_table(capsys):
+    X, y = _data()
+    DIRRegressor(verbose=1, **{**FAST, "max_epochs": 2}).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "valid_loss" in out
+
+
+def test_partial_fit_continues_training():
+    X, y = _data()
+    net = DIRRegressor(**{**FAST, "max_epochs": 2}).fit(X, y)
+    net.partial_fit(X, y)
+    assert len(net.history) == 4
+
+
+# ------------------------------------------------------------------ bad input
+def test_bad_input_raises_clear_errors():
+    X, y = _data()
+    net = DIRRegressor(**FAST)
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        net.fit(X_nan, y)
+    y_inf = y.copy()
+    y_inf[3] = np.inf
+    with pytest.raises(ValueError, match=r"infinity|inf"):
+        net.fit(X, y_inf)
+    with pytest.raises(ValueError, match="3 dimensions"):
+        net.fit(X.reshape(len(X), 2, 5), y)
+    net.fit(X, y)
+    with pytest.raises(ValueError, match="3 dimensions"):
+        net.predict(X.reshape(len(X), 2, 5))
+    with pytest.raises(ValueError, match="features"):
+        net.predict(X[:, :5])
+    with pytest.raises(ValueError, match="target"):
+        net.partial_fit(X, np.column_stack([y, y]))
+    with pytest.raises(ValueError, match="target"):
+        DIRRegressor(**FAST).fit(X, y, eval_set=(X, np.column_stack([y, y])))
+    with pytest.raises(ValueError, match="too few to hold out a validation"):
+        DIRRegressor(**FAST).fit(X[:4], y[:4])
+    with pytest.raises(ValueError, match="early_stopping=True needs validation data"):
+        DIRRegressor(validation_fraction=None, **FAST).fit(X, y)
+    with pytest.raises(ValueError, match="one or two targets"):
+        DIRRegressor(lds=True, **FAST).fit(X, np.column_stack([y, y, y]))
+    with pytest.raises(ValueError, match="loss"):
+        DIRRegressor(loss="l3", **FAST).fit(X, y)
+    with pytest.raises(ValueError, match="at least one non-zero"):
+        DIRRegressor(**FAST).fit(X, y, sample_weight=np.zeros(len(y)))
+    with pytest.raises(ValueError, match="fds_start_smooth"):
+        DIRRegressor(fds=True, fds_start_update=3, fds_start_smooth=1, **FAST).fit(X, y)
+    with pytest.raises(ValueError, match="constant"):
+        DIRRegressor(lds=True, **FAST).fit(X, np.ones(len(y)))
+
+
+def test_bins_without_samples_give_finite_lds_weights():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 5))
+    y = np.r_[rng.uniform(0, 1, 38), [9.5, 10.0]]  # most of the 50 bins are empty
+    net = DIRRegressor(lds=True, **FAST).fit(X, y)
+    assert (net.label_density_.counts_ == 0).sum() > 30
+    w = net.label_density_.weights(y)
+    assert np.all(np.isfinite(w)) and w[-1] > w[0]
+    assert np.all(np.isfinite(net.predict(X)))
