@@ -38,7 +38,13 @@ def _sampler_params(name: str) -> dict[str, Any]:
     return params
 
 
-for _name in ("GaussianNoiseSampler", "RandomOverSampler", "RandomUnderSampler", "SMOGN", "SMOTER"):
+for _name in (
+    "GaussianNoiseSampler",
+    "RandomOverSampler",
+    "RandomUnderSampler",
+    "SMOGN",
+    "SMOTER",
+):
     INIT_PARAMS[_name] = _sampler_params(_name)
 
 #: ``{class name: {check name: reason}}`` for checks that cannot apply.

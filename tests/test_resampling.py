@@ -1,0 +1,456 @@
+"""Regression samplers: geometry of synthetic rows, row counts, containers, pipelines."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from imblearn.pipeline import Pipeline
+from sklearn.base import clone
+from sklearn.linear_model import Ridge
+from sklearn.metrics import mean_absolute_error
+from sklearn.model_selection import KFold, cross_val_score, cross_validate
+from sklearn.neighbors import NearestNeighbors
+
+from skdir.resampling import (
+    SMOGN,
+    SMOTER,
+    GaussianNoiseSampler,
+    RandomOverSampler,
+    RandomUnderSampler,
+    Relevance,
+)
+from skdir.resampling._rows import HEOMSpace
+
+ALL_SAMPLERS = [SMOGN, SMOTER, GaussianNoiseSampler, RandomOverSampler, RandomUnderSampler]
+
+#: phi = 1 below 100 and from 900 on, 0 in between: segments of exactly 100/800/100 rows
+#: for y = 0..999.
+TAILS = [[99, 1, 0], [100, 0, 0], [899, 0, 0], [900, 1, 0]]
+
+
+def skewed(n=300, d=4, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, d))
+    y = np.exp(X[:, 0] + 0.3 * rng.normal(size=n))
+    return X, y
+
+
+def tails_data(d=3, seed=0):
+    rng = np.random.RandomState(seed)
+    y = np.arange(1000.0)
+    X = rng.normal(size=(1000, d)) + y[:, None] / 100
+    return X, y
+
+
+def n_kept(sampler):
+    return int(np.minimum(sampler.segment_counts_, sampler.segment_targets_).sum())
+
+
+def find_parents(x, pool):
+    """Return (i, j, u, residual) of the segment pool[i] -> pool[j] closest to x."""
+    diff = pool[None, :, :] - pool[:, None, :]  # [i, j] = x_j - x_i
+    offset = x - pool  # [i] = x - x_i
+    norm2 = np.einsum("ijk,ijk->ij", diff, diff)
+    np.fill_diagonal(norm2, np.inf)
+    u = np.einsum("ik,ijk->ij", offset, diff) / norm2
+    point = pool[:, None, :] + u[..., None] * diff
+    residual = np.linalg.norm(point - x, axis=-1)
+    i, j = np.unravel_index(np.argmin(residual), residual.shape)
+    return i, j, u[i, j], residual[i, j]
+
+
+# ----------------------------------------------------------------- SMOTER
+def test_smoter_rows_lie_between_neighbour_parents_with_distance_weighted_target():
+    X, y = skewed(n=300, d=3, seed=1)
+    sampler = SMOTER(k_neighbors=3, random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    rare = np.flatnonzero(sampler.segment_rare_)
+    assert rare.size == 1  # right tail only
+    members = np.flatnonzero(sampler.segment_ == rare[0])
+    pool, pool_y = X[members], y[members]
+    synthetic = slice(n_kept(sampler), None)
+    X_new, y_new = X_res[synthetic], y_res[synthetic]
+    assert len(X_new) == sampler.segment_targets_[rare[0]] - len(members) == 150 - len(members)
+    assert sampler.n_interpolated_ == len(X_new) and sampler.n_noise_ == 0
+    neighbours = NearestNeighbors(n_neighbors=3).fit(pool).kneighbors()[1]
+    for x, target in zip(X_new, y_new, strict=True):
+        i, j, u, residual = find_parents(x, pool)
+        assert residual < 1e-9
+        assert 0 <= u <= 1
+        assert j in neighbours[i] or i in neighbours[j]
+        d1, d2 = np.linalg.norm(x - pool[i]), np.linalg.norm(x - pool[j])
+        assert target == pytest.approx((d2 * pool_y[i] + d1 * pool_y[j]) / (d1 + d2), rel=1e-9)
+        assert min(pool_y[i], pool_y[j]) - 1e-12 <= target <= max(pool_y[i], pool_y[j]) + 1e-12
+
+
+def test_smoter_hand_case_two_rare_points():
+    # rare segment of exactly two rows: every synthetic row lies between them and
+    # y_new = (1 - u) y_a + u y_b with u = |x_new - x_a| / |x_b - x_a|.
+    X = np.array([[0.0, 0.0], [3.0, 4.0]] + [[0.1 * k, 0.0] for k in range(8)])
+    y = np.array([10.0, 20.0] + [1.0] * 4 + [1.5] * 4)
+    control = [[5, 0, 0], [10, 1, 0]]
+    sampler = SMOTER(
+        relevance=control, k_neighbors=1, sampling_strategy={"rare": 3.0}, random_state=0
+    )
+    X_res, y_res = sampler.fit_resample(X, y)
+    X_new, y_new = X_res[len(X) :], y_res[len(X) :]
+    assert len(X_new) == 4
+    u = np.linalg.norm(X_new, axis=1) / 5.0
+    np.testing.assert_allclose(X_new, u[:, None] * [3.0, 4.0])
+    np.testing.assert_allclose(y_new, 10 + 10 * u)
+
+
+@pytest.mark.filterwarnings("ignore:Segment .* fewer than k_neighbors")
+def test_smoter_two_targets_share_the_interpolation_weight():
+    X, y1 = skewed(n=300, d=3, seed=2)
+    y = np.column_stack([y1, 5 - 2 * y1 + 0.1 * X[:, 1]])
+    sampler = SMOTER(k_neighbors=3, random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert y_res.shape == (len(X_res), 2)
+    assert sampler.segment_ranges_.shape == (len(sampler.segment_rare_), 2, 2)
+    for x, target in list(zip(X_res[n_kept(sampler) :], y_res[n_kept(sampler) :], strict=True))[
+        :20
+    ]:
+        seg_rows = np.flatnonzero(np.isin(sampler.segment_, np.flatnonzero(sampler.segment_rare_)))
+        i, j, u, residual = find_parents(x, X[seg_rows])
+        assert residual < 1e-9
+        a, b = y[seg_rows[i]], y[seg_rows[j]]
+        np.testing.assert_allclose(target, a + u * (b - a), rtol=1e-9)
+
+
+# ------------------------------------------------------------------ SMOGN
+def test_smogn_noise_scale_matches_pert_on_high_dimensional_data():
+    rng = np.random.RandomState(0)
+    n, d = 400, 200
+    X = rng.normal(size=(n, d)) * np.linspace(0.5, 3, d)
+    y = np.exp(rng.normal(size=n))
+    sampler = SMOGN(pert=0.02, random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert sampler.n_interpolated_ == 0  # distances concentrate: the safe test never passes
+    rare = np.flatnonzero(sampler.segment_rare_)[0]
+    members = np.flatnonzero(sampler.segment_ == rare)
+    X_new, y_new = X_res[n_kept(sampler) :], y_res[n_kept(sampler) :]
+    assert sampler.n_noise_ == len(X_new) > 50
+    seed = NearestNeighbors(n_neighbors=1).fit(X[members]).kneighbors(X_new)[1][:, 0]
+    sd = X[members].std(axis=0, ddof=1)
+    z = (X_new - X[members][seed]) / sd
+    assert z.std() == pytest.approx(0.02, rel=0.03)
+    assert np.abs(z.mean()) < 0.002
+    z_y = (y_new - y[members][seed]) / y[members].std(ddof=1)
+    assert z_y.std() == pytest.approx(0.02, rel=0.25)
+
+
+def test_smogn_interpolates_when_the_neighbour_is_safe():
+    # tight pairs far apart: each row's nearest neighbour is much closer than half the
+    # median distance to its segment, so every SMOGN row is a SMOTER row.
+    rng = np.random.RandomState(0)
+    centres = rng.normal(scale=10, size=(30, 2))
+    rare_X = np.repeat(centres, 2, axis=0) + rng.normal(scale=0.01, size=(60, 2))
+    rare_y = 10 + rng.uniform(size=60)
+    common_X = rng.normal(size=(200, 2))
+    X = np.vstack([rare_X, common_X])
+    y = np.r_[rare_y, rng.uniform(0, 1, size=200)]
+    sampler = SMOGN(relevance=[[1, 0, 0], [10, 1, 0]], k_neighbors=1, random_state=0)
+    X_res, _ = sampler.fit_resample(X, y)
+    assert sampler.n_noise_ == 0 and sampler.n_interpolated_ == 130 - 60
+    # with the looser k-NN rule and k=1 the neighbour is never "closer than itself"
+    loose = SMOGN(
+        relevance=[[1, 0, 0], [10, 1, 0]], k_neighbors=1, safe_radius="knn_median", random_state=0
+    ).fit_resample(X, y)
+    assert loose[0].shape == X_res.shape
+
+
+def test_gaussian_noise_sampler_scale_matches_pert():
+    X, y = skewed(n=1000, d=5, seed=3)
+    sampler = GaussianNoiseSampler(pert=0.1, random_state=0)
+    X_res, _ = sampler.fit_resample(X, y)
+    rare = np.flatnonzero(sampler.segment_rare_)[0]
+    members = np.flatnonzero(sampler.segment_ == rare)
+    X_new = X_res[n_kept(sampler) :]
+    seed = NearestNeighbors(n_neighbors=1).fit(X[members]).kneighbors(X_new)[1][:, 0]
+    z = (X_new - X[members][seed]) / X[members].std(axis=0, ddof=1)
+    assert z.std() == pytest.approx(0.1, rel=0.05)
+    assert sampler.n_noise_ == len(X_new) and sampler.n_interpolated_ == 0
+
+
+# ------------------------------------------------------------- row counts
+@pytest.mark.parametrize("cls", [SMOGN, SMOTER, GaussianNoiseSampler])
+def test_balance_and_extreme_row_counts(cls):
+    X, y = tails_data()
+    balance = cls(relevance=TAILS, random_state=0)
+    X_res, y_res = balance.fit_resample(X, y)
+    np.testing.assert_array_equal(balance.segment_counts_, [100, 800, 100])
+    np.testing.assert_array_equal(balance.segment_targets_, [333, 333, 333])  # round(1000 / 3)
+    assert len(X_res) == len(y_res) == 999
+    assert balance.sampling_strategy_ == {0: 333, 1: 333, 2: 333}
+    # originals: all 100 + 100 rare rows, 333 of the 800 common rows, no duplicates
+    originals = X_res[: n_kept(balance)]
+    assert len(np.unique(originals, axis=0)) == 100 + 333 + 100
+    kept_y = y_res[: n_kept(balance)]
+    np.testing.assert_array_equal(np.histogram(kept_y, [0, 100, 900, 1000])[0], [100, 333, 100])
+    # 10/80/10 % -> sizes proportional to 1/size: 470.6 / 58.8 / 470.6 rounded
+    extreme = cls(relevance=TAILS, sampling_strategy="extreme", random_state=0)
+    X_ext, _ = extreme.fit_resample(X, y)
+    np.testing.assert_array_equal(extreme.segment_targets_, [471, 59, 471])
+    assert len(X_ext) == 1001
+    # rare share rises from 20 % to 33 % (balance) and 94 % (extreme)
+    assert 666 / 999 > 0.2 and 942 / 1001 > 0.9
+
+
+def test_dict_strategy_by_kind_and_segment_index():
+    X, y = tails_data()
+    sampler = SMOTER(
+        relevance=TAILS, sampling_strategy={"rare": 2.0, "common": 0.5}, random_state=0
+    ).fit(X, y)
+    np.testing.assert_array_equal(sampler.segment_targets_, [200, 400, 200])
+    sampler = SMOTER(relevance=TAILS, sampling_strategy={"rare": 2.0, 0: 3.0}, random_state=0).fit(
+        X, y
+    )
+    np.testing.assert_array_equal(sampler.segment_targets_, [300, 800, 200])
+
+
+def test_random_over_and_under_samplers_counts_and_indices():
+    X, y = tails_data()
+    over = RandomOverSampler(relevance=TAILS, random_state=0)
+    X_res, y_res = over.fit_resample(X, y)
+    np.testing.assert_array_equal(over.segment_targets_, [800, 800, 800])
+    np.testing.assert_array_equal(X_res, X[over.sample_indices_])
+    np.testing.assert_array_equal(y_res, y[over.sample_indices_])
+    counts = np.bincount(over.sample_indices_, minlength=1000)
+    assert counts[100:900].max() == 1
+    assert set(np.unique(counts[:100])) == {8}  # 700 new rows = 7 extra copies of each
+
+    under = RandomUnderSampler(relevance=TAILS, random_state=0)
+    X_res, y_res = under.fit_resample(X, y)
+    np.testing.assert_array_equal(under.segment_targets_, [100, 100, 100])
+    assert len(np.unique(under.sample_indices_)) == 300
+    np.testing.assert_array_equal(X_res, X[under.sample_indices_])
+
+    extreme = RandomOverSampler(relevance=TAILS, sampling_strategy="extreme").fit(X, y)
+    np.testing.assert_array_equal(extreme.segment_targets_, [6400, 800, 6400])
+    with pytest.raises(ValueError, match="only adds rows"):
+        RandomOverSampler(relevance=TAILS, sampling_strategy={"common": 0.5}).fit(X, y)
+    with pytest.raises(ValueError, match="only removes rows"):
+        RandomUnderSampler(relevance=TAILS, sampling_strategy={"rare": 2}).fit(X, y)
+
+
+# ------------------------------------------------------- determinism, containers
+@pytest.mark.parametrize("cls", ALL_SAMPLERS)
+def test_same_random_state_same_rows(cls):
+    X, y = skewed()
+    a = cls(random_state=3).fit_resample(X, y)
+    b = clone(cls(random_state=3)).fit_resample(X, y)
+    c = cls(random_state=4).fit_resample(X, y)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert a[0].shape != c[0].shape or not np.array_equal(a[0], c[0])
+    restored = pickle.loads(pickle.dumps(cls(random_state=3)))
+    np.testing.assert_array_equal(restored.fit_resample(X, y)[0], a[0])
+
+
+@pytest.mark.parametrize("cls", ALL_SAMPLERS)
+def test_pandas_in_pandas_out(cls):
+    X, y = skewed()
+    index = np.arange(len(y))[::-1] * 7  # not a RangeIndex
+    frame = pd.DataFrame(X.astype(np.float32), columns=list("abcd"), index=index)
+    frame["code"] = (X[:, 1] > 0).astype(np.int64)
+    target = pd.Series(y, name="target", index=index)
+    sampler = cls(random_state=0)
+    if cls not in (RandomOverSampler, RandomUnderSampler):
+        sampler.set_params(categorical_features=[4])
+    X_res, y_res = sampler.fit_resample(frame, target)
+    assert isinstance(X_res, pd.DataFrame) and isinstance(y_res, pd.Series)
+    assert list(X_res.columns) == ["a", "b", "c", "d", "code"]
+    assert X_res["a"].dtype == np.float32 and X_res["code"].dtype == np.int64
+    assert set(X_res["code"].unique()) <= {0, 1}
+    assert y_res.name == "target" and y_res.index.equals(X_res.index)
+    # the same rows as with numpy input (positional, not index-based)
+    X_np, y_np = cls(**sampler.get_params()).fit_resample(frame.to_numpy(), y)
+    np.testing.assert_allclose(X_res.to_numpy(dtype=float), X_np, rtol=1e-6)
+    np.testing.assert_allclose(y_res.to_numpy(), y_np)
+    assert list(sampler.feature_names_in_) == ["a", "b", "c", "d", "code"]
+
+
+def test_list_and_dataframe_targets_round_trip():
+    X, y = skewed(n=120)
+    X_res, y_res = SMOTER(random_state=0).fit_resample(X.tolist(), y.tolist())
+    assert isinstance(X_res, list) and isinstance(y_res, list)
+    Y = pd.DataFrame({"u": y, "v": 2 * y})
+    _, Y_res = SMOTER(random_state=0).fit_resample(X, Y)
+    assert isinstance(Y_res, pd.DataFrame) and list(Y_res.columns) == ["u", "v"]
+    np.testing.assert_allclose(Y_res["v"], 2 * Y_res["u"])
+
+
+# ------------------------------------------------------------- nominal features
+def test_heom_space_distance_is_heom():
+    X = np.array([[0.0, 1, 5], [4.0, 2, 5], [2.0, 1, 7]])
+    space = HEOMSpace(X, np.array([1, 2]))
+    Z = space.transform(X)
+    # rows 0 and 1: numeric |0 - 4| / range 4 = 1, nominal mismatch on column 1 only
+    assert np.linalg.norm(Z[0] - Z[1]) == pytest.approx(np.sqrt(1 + 1))
+    # rows 0 and 2: 2/4 = 0.5 numeric, mismatch on column 2
+    assert np.linalg.norm(Z[0] - Z[2]) == pytest.approx(np.sqrt(0.25 + 1))
+
+
+@pytest.mark.parametrize("cls", [SMOGN, SMOTER, GaussianNoiseSampler])
+def test_nominal_columns_take_values_from_the_segment(cls):
+    X, y = skewed(n=400, seed=5)
+    X[:, 2] = np.where(y > np.median(y), 3.0, 7.0) + (X[:, 3] > 1)
+    sampler = cls(categorical_features=[2], random_state=0)
+    X_res, _ = sampler.fit_resample(X, y)
+    rare_values = set(X[np.isin(sampler.segment_, np.flatnonzero(sampler.segment_rare_)), 2])
+    assert set(X_res[n_kept(sampler) :, 2]) <= rare_values
+
+
+# -------------------------------------------------------------- pipelines
+class RecordingRidge(Ridge):
+    """Ridge that records the number of rows it was fitted and asked to predict on."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.n_fit_rows_ = len(X)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+    def predict(self, X):
+        self.n_predict_rows_ = len(X)
+        return super().predict(X)
+
+
+def test_cross_val_score_in_imblearn_pipeline_scores_untouched_test_folds():
+    X, y = skewed(n=300, d=4, seed=6)
+    pipe = Pipeline([("smogn", SMOGN(random_state=0)), ("ridge", RecordingRidge())])
+    cv = KFold(5, shuffle=True, random_state=0)
+    result = cross_validate(
+        pipe, X, y, cv=cv, scoring="neg_mean_absolute_error", return_estimator=True
+    )
+    for (train, test), fitted, score in zip(
+        cv.split(X), result["estimator"], result["test_score"], strict=True
+    ):
+        ridge = fitted.named_steps["ridge"]
+        assert ridge.n_predict_rows_ == len(test)  # predicted on the untouched fold
+        assert ridge.n_fit_rows_ == sum(fitted.named_steps["smogn"].segment_targets_)
+        # the same score by hand: resample the training fold only, score the raw test fold
+        X_tr, y_tr = SMOGN(random_state=0).fit_resample(X[train], y[train])
+        manual = Ridge().fit(X_tr, y_tr)
+        assert score == pytest.approx(-mean_absolute_error(y[test], manual.predict(X[test])))
+    plain = cross_val_score(
+        Pipeline([("smogn", SMOGN(random_state=0)), ("ridge", Ridge())]),
+        X,
+        y,
+        cv=cv,
+        scoring="neg_mean_absolute_error",
+    )
+    np.testing.assert_allclose(plain, result["test_score"])
+
+
+def test_sample_weight_next_to_a_sampler_is_an_error():
+    X, y = skewed(n=200)
+    grow = SMOGN(sampling_strategy={"rare": 2.0}, random_state=0)
+    pipe = Pipeline([("smogn", grow), ("ridge", Ridge())])
+    # imbalanced-learn hands the unresampled weights to Ridge: a shape error (pitfall 4)
+    with pytest.raises(ValueError, match="sample_weight"):
+        pipe.fit(X, y, ridge__sample_weight=np.ones(len(y)))
+    # ... and when "balance" happens to keep the row count, nothing fails: the weights are
+    # silently attached to the wrong rows (documented in the samplers' Notes).
+    same = Pipeline([("smogn", SMOGN(random_state=0)), ("ridge", Ridge())])
+    same.fit(X, y, ridge__sample_weight=np.arange(len(y), dtype=float))
+    assert sum(same.named_steps["smogn"].segment_targets_) == len(y)
+    with pytest.raises(ValueError, match="cannot resample sample_weight"):
+        SMOGN().fit_resample(X, y, sample_weight=np.ones(len(y)))
+
+
+# -------------------------------------------------------------- relevance choice
+def test_auto_relevance_falls_back_to_density_with_a_warning():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(600, 3))
+    y = 5 * rng.beta(2, 1.5, size=600)
+    with pytest.warns(UserWarning, match="using the density-based relevance"):
+        sampler = SMOGN(random_state=0).fit(X, y)
+    assert sampler.relevance_.method == "density"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SMOGN(relevance="density", random_state=0).fit_resample(X, y)
+    with pytest.raises(ValueError, match="rare segment is empty"):
+        SMOGN(relevance="box").fit(X, y)
+
+
+def test_relevance_instance_is_cloned_and_tunable():
+    X, y = skewed()
+    rel = Relevance(extremes="high", coef=1.0)
+    sampler = SMOTER(relevance=rel, random_state=0).fit(X, y)
+    assert not hasattr(rel, "n_targets_")
+    assert sampler.relevance_.coef == 1.0
+    sampler.set_params(relevance__coef=3.0)
+    assert sampler.get_params()["relevance__coef"] == 3.0
+
+
+# -------------------------------------------------------------- bad input
+@pytest.mark.parametrize("cls", ALL_SAMPLERS)
+def test_bad_inputs_raise_clear_errors(cls):
+    X, y = skewed(n=100)
+    X_nan = X.copy()
+    X_nan[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        cls().fit_resample(X_nan, y)
+    y_inf = y.copy()
+    y_inf[0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        cls().fit_resample(X, y_inf)
+    with pytest.raises(ValueError, match="constant"):
+        cls().fit_resample(X, np.full(len(y), 2.0))
+    with pytest.raises(ValueError, match="3 target columns"):
+        cls().fit_resample(X, np.column_stack([y, y, y]))
+    for bad in (0.0, 1.5, -1):
+        with pytest.raises(ValueError, match="rel_thres"):
+            cls(rel_thres=bad).fit_resample(X, y)
+    with pytest.raises(ValueError, match="sampling_strategy"):
+        cls(sampling_strategy="minority").fit_resample(X, y)
+    with pytest.raises(ValueError, match="relevance"):
+        cls(relevance="tukey").fit_resample(X, y)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        cls().fit_resample(X, y[:-1])
+    with pytest.raises(ValueError, match="requires y"):
+        cls().fit_resample(X, None)
+
+
+def test_bad_strategy_dicts_and_categoricals():
+    X, y = tails_data()
+    for strategy, message in [
+        ({"rare": -1}, "positive ratio"),
+        ({"majority": 2}, "keys must be"),
+        ({7: 2.0}, "segment index 7"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            SMOTER(relevance=TAILS, sampling_strategy=strategy).fit(X, y)
+    for categorical, message in [
+        ([5], "out of range"),
+        ([0, 1, 2], "at least one numeric"),
+        (["a"], "column indices"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            SMOTER(relevance=TAILS, categorical_features=categorical).fit_resample(X, y)
+
+
+def test_too_few_rare_rows_for_k_neighbors_warns_and_uses_fewer():
+    X, y = tails_data()
+    control = [[2, 1, 0], [3, 0, 0]]  # rare: y = 0, 1, 2 -> 3 rows
+    with pytest.warns(UserWarning, match="fewer than k_neighbors"):
+        sampler = SMOTER(relevance=control, k_neighbors=5, random_state=0)
+        _, y_res = sampler.fit_resample(X, y)
+    assert sampler.n_interpolated_ == 500 - 3
+    assert y_res[n_kept(sampler) :].min() >= 0 and y_res[n_kept(sampler) :].max() <= 2
+    single = [[0, 1, 0], [1, 0, 0]]  # rare: y = 0 only
+    with pytest.warns(UserWarning, match="single row"):
+        sampler = SMOGN(relevance=single, random_state=0)
+        _, y_res = sampler.fit_resample(X, y)
+    np.testing.assert_array_equal(y_res[n_kept(sampler) :], 0.0)
+    assert sampler.n_interpolated_ + sampler.n_noise_ == 0
+
+
+@pytest.mark.parametrize("cls", ALL_SAMPLERS)
+def test_resampled_targets_stay_near_the_data_range(cls):
+    X, y = skewed(n=400, seed=8)
+    _, y_res = cls(random_state=0).fit_resample(X, y)
+    spread = y.max() - y.min()
+    assert y_res.min() >= y.min() - 0.1 * spread and y_res.max() <= y.max() + 0.1 * spread
