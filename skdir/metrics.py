@@ -1177,7 +1177,9 @@ def make_shot_scorer(
     computed per target over that target's region and averaged. Lower-is-better
     metrics (MAE, MSE, GM) are negated (``greater_is_better=False``, like
     scikit-learn's ``neg_mean_absolute_error``); Pearson is not. A region
-    without test samples in a fold scores NaN.
+    without test samples in a fold scores NaN. The 100/20 thresholds suit
+    training sets of thousands; with a few hundred samples nearly every bin is
+    few-shot, so lower them.
 
     The scorer consumes and requests no metadata; see the module notes on
     metadata routing.

@@ -732,6 +732,12 @@ def test_scorers_under_metadata_routing():
         for m, (_, te) in zip(fitted, KFold(2).split(X_FOLDS), strict=True)
     ]
     np.testing.assert_allclose(routed, expected)
+    # without routing, a search fitted with sample_weight warns and scores unweighted
+    with pytest.warns(UserWarning, match="does not support sample_weight"):
+        search = GridSearchCV(
+            Ridge(), {"alpha": [1.0]}, cv=KFold(2), scoring=make_balanced_scorer("mae")
+        ).fit(X_FOLDS + Y_FOLDS[:, None], Y_FOLDS, sample_weight=weights)
+    assert search.cv_results_["mean_test_score"][0] == pytest.approx(np.mean(routed))
     model = ZeroWithDensity().fit(X_FOLDS, Y_FOLDS)
     with pytest.raises(ValueError, match="received metadata \\['sample_weight'\\]"):
         balanced_mae_scorer(model, X_FOLDS, Y_FOLDS, sample_weight=weights)
