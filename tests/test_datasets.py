@@ -67,6 +67,18 @@ def test_fragment_mode_is_deterministic():
     assert np.array_equal(a[1], b[1])
 
 
+@pytest.mark.parametrize("n_fragments", [None, (1, 4)])
+def test_targets_do_not_depend_on_the_embedding_shape(n_fragments):
+    a = make_imbalanced_regression(40, 16, n_fragments=n_fragments, random_state=2)
+    b = make_imbalanced_regression(
+        40, 300, n_modalities=3, n_fragments=n_fragments, random_state=2
+    )
+    assert np.array_equal(a[1], b[1])
+    if n_fragments is not None:
+        assert all(np.array_equal(u, v) for u, v in zip(a[2], b[2], strict=True))
+        assert [len(bag) for bag in a[0]] == [len(bag) for bag in b[0]]
+
+
 def test_first_target_and_X_do_not_depend_on_n_targets():
     X1, y1 = make_imbalanced_regression(100, 20, n_targets=1, random_state=4)
     X2, y2 = make_imbalanced_regression(100, 20, n_targets=2, random_state=4)
@@ -111,11 +123,11 @@ def test_fragment_targets_vary_with_their_fragments():
     # Fragment targets spread around the bag mean (measured sd 0.55-0.57 over seeds 0..4,
     # against a unit-sd signal) ...
     assert 0.4 < deviations.std() < 0.7
-    # ... so a robust average differs from the mean (measured mean |median - mean| 0.14) ...
+    # ... so a robust average differs from the mean (measured mean |median - mean| 0.14-0.15)
     medians = np.array([np.median(targets) for targets in y_fragments])
     assert np.abs(medians - y).mean() > 0.08
     # ... and partly with the fragment's own view: the within-bag deviations of the
-    # embeddings predict those of the targets (measured R^2 0.22-0.24).
+    # embeddings predict those of the targets (measured R^2 0.18-0.26 over seeds 0..4).
     centred = np.vstack([bag - bag.mean(axis=0) for bag in bags])
     groups = np.repeat(np.arange(600), 5)
     r2 = cross_val_score(
@@ -132,7 +144,8 @@ def test_averaging_fragments_helps_a_model():
     first_rows = np.array([bag[0] for bag in bags])
     r2_mean = cross_val_score(RidgeCV(alphas=ALPHAS), mean_rows, y, cv=3).mean()
     r2_first = cross_val_score(RidgeCV(alphas=ALPHAS), first_rows, y, cv=3).mean()
-    assert r2_mean > r2_first + 0.1, (r2_mean, r2_first)
+    # Measured over seeds 0..4: 0.67-0.72 against 0.39-0.47.
+    assert r2_mean > r2_first + 0.15, (r2_mean, r2_first)
 
 
 # ------------------------------------------------------------ target distribution
@@ -141,7 +154,8 @@ def test_skewness_grows_with_imbalance():
         skew(make_imbalanced_regression(5000, 4, imbalance=level, random_state=0)[1])
         for level in (0.0, 0.5, 1.0, 2.0)
     ]
-    # Measured over seeds 0..4: 0: -0.04..0.06, 0.5: 0.83..0.93, 1: 1.91..2.20, 2: 5.5..9.5.
+    # Measured over seeds 0..4: 0: -0.08..0.02, 0.5: 0.75..0.89, 1: 1.67..2.36, 2: 4.8..18.6;
+    # seed 0: -0.02, 0.85, 2.15, 9.73.
     assert abs(skews[0]) < 0.2
     assert 0.6 < skews[1] < 1.2
     assert 1.6 < skews[2] < 2.6
@@ -153,10 +167,11 @@ def test_default_imbalance_has_a_rare_right_tail():
     _, y = make_imbalanced_regression(2000, 4, random_state=0)
     regions = LabelDensity(n_bins=30).fit(y).shot_regions(y, many=100, few=20)
     few = regions == "few"
-    # Measured: 1685 many / 249 medium / 66 few, every few-shot row above the 90th percentile.
-    assert 30 <= few.sum() <= 150
+    # Measured (seed 0): 1713 many / 251 medium / 36 few, every few-shot row above the 98th
+    # percentile; over seeds 0..4: 34..44 few, all above the 97th percentile.
+    assert 25 <= few.sum() <= 100
     assert (regions == "many").sum() > 1500
-    assert y[few].min() > np.quantile(y, 0.9)
+    assert y[few].min() > np.quantile(y, 0.95)
 
 
 def test_two_targets_are_independent_and_on_different_scales():
@@ -177,7 +192,8 @@ def test_noise_free_target_is_symmetric_gaussian_like_at_zero_imbalance():
 def test_target_is_learnable_but_not_linear():
     X, y = make_imbalanced_regression(1000, 128, random_state=0)
     r2 = cross_val_score(RidgeCV(alphas=ALPHAS), X, y, cv=3).mean()
-    # Measured 0.54..0.59 over seeds 0..2 (MLP/HistGradientBoosting: see the report).
+    # Measured 0.52..0.62 over seeds 0..4, 0.58 for seed 0; without noise 0.60, with noise=1
+    # 0.24 (seed 0). MLP/HistGradientBoosting on 3000 x 768: see the module's report.
     assert r2 > 0.5
     # Without noise a linear model still falls clearly short: the signal is nonlinear.
     X, y = make_imbalanced_regression(1000, 128, noise=0.0, random_state=0)
@@ -199,7 +215,7 @@ def test_blocks_are_unit_norm_and_correlated_within_modality():
     )
     across = corr[:40, 40:].mean()
     # Independent columns would give mean |corr| of about 0.018 at n=2000.
-    # Measured over seeds 0..2: within 0.12-0.13, across 0.066-0.069.
+    # Measured over seeds 0..4: within 0.124-0.131, across 0.066-0.070; top-20 share 0.84.
     assert within > 0.1 and within > 1.5 * across, (within, across)
     # Low rank: 20 latent factors per block; the top 20 components carry most variance.
     singular = np.linalg.svd(blocks[0] - blocks[0].mean(axis=0), compute_uv=False)
