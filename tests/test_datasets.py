@@ -239,6 +239,7 @@ def test_uneven_modality_widths():
         ({"n_modalities": 0}, "n_modalities must be an integer >= 1"),
         ({"n_targets": 3}, "n_targets must be 1 or 2"),
         ({"n_targets": True}, "n_targets must be 1 or 2"),
+        ({"n_targets": 1.0}, "n_targets must be 1 or 2"),
         ({"imbalance": -0.1}, "imbalance must be a finite number >= 0"),
         ({"imbalance": np.inf}, "imbalance must be a finite number >= 0"),
         ({"imbalance": "high"}, "imbalance must be a finite number >= 0"),

@@ -168,7 +168,11 @@ def make_imbalanced_regression(
             f"n_features={n_features} is smaller than n_modalities={n_modalities}; every "
             "modality needs at least one column."
         )
-    if isinstance(n_targets, bool) or n_targets not in (1, 2):
+    if (
+        isinstance(n_targets, bool)
+        or not isinstance(n_targets, numbers.Integral)
+        or n_targets not in (1, 2)
+    ):
         raise ValueError(f"n_targets must be 1 or 2, got {n_targets!r}.")
     imbalance = _check_non_negative(imbalance, "imbalance")
     noise = _check_non_negative(noise, "noise")
