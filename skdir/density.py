@@ -131,6 +131,11 @@ def _per_target_range(value: object, n_targets: int) -> list:
     return pairs
 
 
+# Ranges narrower than this (relative to the values) are treated as constant: their bin
+# widths would underflow to subnormal numbers and the densities overflow.
+_MIN_RELATIVE_RANGE = 1e-12
+
+
 class LabelDensity(BaseEstimator):
     """Binned, kernel-smoothed density of one or two continuous targets.
 
@@ -307,11 +312,11 @@ class LabelDensity(BaseEstimator):
     ) -> NDArray[np.float64]:
         if bin_range is None:
             low, high = float(column.min()), float(column.max())
-            if low == high:
+            if not high - low > _MIN_RELATIVE_RANGE * max(1.0, abs(low), abs(high)):
                 raise ValueError(
-                    f"Target {target} is constant (every value is {low:g}), so no bin range "
-                    "can be learned from it; pass bin_range=(low, high) or use a target with "
-                    "at least two distinct values."
+                    f"Target {target} is constant (its values span [{low:g}, {high:g}]), so "
+                    "no bin range can be learned from it; pass bin_range=(low, high) or use a "
+                    "target with at least two distinct values."
                 )
         else:
             low, high = float(bin_range[0]), float(bin_range[1])
