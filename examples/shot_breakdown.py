@@ -39,8 +39,6 @@ for name, sample_weight in [("plain", None), ("LDS-weighted", weights)]:
 
 plain, weighted = (reports[k].to_dict() for k in ("plain", "LDS-weighted"))
 print(
-    "few-shot MAE: plain {:.3f} -> LDS {:.3f}".format(
-        plain["few"]["mae"], weighted["few"]["mae"]
-    )
+    "few-shot MAE: plain {:.3f} -> LDS {:.3f}".format(plain["few"]["mae"], weighted["few"]["mae"])
 )
 assert weighted["few"]["mae"] < plain["few"]["mae"]
