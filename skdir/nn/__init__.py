@@ -2,18 +2,21 @@
 
 :class:`DIRRegressor` is a scikit-learn regressor with label distribution
 smoothing (LDS), feature distribution smoothing (FDS) and the weighted losses of
-Yang et al. (ICML 2021); :class:`MLP` and :class:`TwoTower` are its networks.
+Yang et al. (ICML 2021); :class:`MLP`, :class:`TwoTower`, :class:`FusionTransformer`
+and :class:`AttentionMIL` (bags of fragments) are its networks.
 """
 
 from .fds import FeatureDistributionSmoothing
 from .losses import WeightedRegressionLoss, elementwise_loss
-from .modules import MLP, TwoTower
+from .modules import MLP, AttentionMIL, FusionTransformer, TwoTower
 from .regressor import DIRRegressor
 
 __all__ = [
     "MLP",
+    "AttentionMIL",
     "DIRRegressor",
     "FeatureDistributionSmoothing",
+    "FusionTransformer",
     "TwoTower",
     "WeightedRegressionLoss",
     "elementwise_loss",

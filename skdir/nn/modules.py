@@ -10,6 +10,10 @@ Every module here follows the contract :class:`~skdir.nn.DIRRegressor` relies on
 
 Feature distribution smoothing and feature-based regularisers act on ``z``; a
 custom module class that follows the contract gets them too.
+
+A module with the class attribute ``accepts_bags = True`` (:class:`AttentionMIL`)
+takes bags of fragments instead of rows: a float tensor of shape
+``(n_bags, max_fragments, n_features)`` whose padding rows are all NaN.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from numbers import Integral
 import torch
 from torch import nn
 
-__all__ = ["MLP", "TwoTower"]
+__all__ = ["MLP", "AttentionMIL", "FusionTransformer", "TwoTower"]
 
 _ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh}
 _NORMS = ("layer", "batch", None)
@@ -132,11 +136,13 @@ class MLP(nn.Module):
         return self.head(self.features(X))
 
 
-def _modality_slices(modalities: Sequence[slice | int], n_features: int) -> list[slice]:
+def _modality_slices(
+    modalities: Sequence[slice | int], n_features: int, owner: str = "TwoTower"
+) -> list[slice]:
     """Turn column slices or sizes into checked slices of ``range(n_features)``."""
     if modalities is None or len(modalities) == 0:
         raise ValueError(
-            "TwoTower needs module__modalities: one column slice per modality, e.g. "
+            f"{owner} needs module__modalities: one column slice per modality, e.g. "
             "[slice(0, 384), slice(384, 768)], or their sizes, e.g. [384, 384]."
         )
     if all(isinstance(m, Integral) and not isinstance(m, bool) for m in modalities):
@@ -185,6 +191,15 @@ class TwoTower(nn.Module):
         columns out.
     tower_dim : int, default=128
         Output width of each modality's projection.
+    fusion : {"concat", "interaction"}, default="concat"
+        How the projections ``a, b, ...`` are fused: ``"concat"`` concatenates
+        them; ``"interaction"`` (exactly two modalities) concatenates
+        ``[a, b, |a - b|, a * b]``, the matching features of sentence-pair models
+        (Conneau et al., 2017), which suit pairs of embeddings compared with
+        each other (e.g. the two sentences of STS-B).
+    shared : bool, default=False
+        Use one tower (the same weights) for every modality, a siamese network;
+        the modalities must then have the same number of columns.
     hidden : int or sequence of int, default=(128,)
         Widths of the fusion trunk; the last one is the feature size ``z``.
     dropout : float, default=0.1
@@ -213,15 +228,32 @@ class TwoTower(nn.Module):
         dropout: float = 0.1,
         activation: str = "gelu",
         norm: str | None = "layer",
+        fusion: str = "concat",
+        shared: bool = False,
     ) -> None:
         super().__init__()
         self.slices = _modality_slices(modalities, int(n_features))
         (tower_dim,) = _hidden_sizes(tower_dim, "tower_dim")
+        if fusion not in ("concat", "interaction"):
+            raise ValueError(f"fusion must be 'concat' or 'interaction', got {fusion!r}.")
+        if fusion == "interaction" and len(self.slices) != 2:
+            raise ValueError(
+                f"fusion='interaction' needs exactly two modalities, got {len(self.slices)}; "
+                "use fusion='concat'."
+            )
+        widths_in = [s.stop - s.start for s in self.slices]
+        if shared and len(set(widths_in)) != 1:
+            raise ValueError(
+                f"shared=True needs modalities of equal width, got widths {widths_in}."
+            )
+        n_towers = 1 if shared else len(self.slices)
         self.towers = nn.ModuleList(
-            _block(s.stop - s.start, tower_dim, activation, norm, dropout) for s in self.slices
+            _block(widths_in[k], tower_dim, activation, norm, dropout) for k in range(n_towers)
         )
+        self.fusion = fusion
         sizes = _hidden_sizes(hidden)
-        widths = [tower_dim * len(self.slices), *sizes]
+        fused = tower_dim * (4 if fusion == "interaction" else len(self.slices))
+        widths = [fused, *sizes]
         self.trunk = nn.Sequential(
             *(
                 _block(n_in, n_out, activation, norm, dropout)
@@ -237,9 +269,301 @@ class TwoTower(nn.Module):
             raise ValueError(
                 f"TwoTower expects 2-D input (n_samples, n_features), got {tuple(X.shape)}."
             )
-        projected = [tower(X[:, s]) for tower, s in zip(self.towers, self.slices, strict=True)]
+        towers = self.towers if len(self.towers) == len(self.slices) else [self.towers[0]] * len(
+            self.slices
+        )
+        projected = [tower(X[:, s]) for tower, s in zip(towers, self.slices, strict=True)]
+        if self.fusion == "interaction":
+            a, b = projected
+            projected = [a, b, (a - b).abs(), a * b]
         return self.trunk(torch.cat(projected, dim=1))
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """Return the predictions, shape ``(n, n_outputs)``."""
+        return self.head(self.features(X))
+
+
+def _positive_int(value: int, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def _check_dropout(dropout: float, name: str = "dropout") -> float:
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {dropout!r}.")
+    return float(dropout)
+
+
+def _column_blocks(n_features: int, n_blocks: int) -> list[slice]:
+    """``n_blocks`` contiguous blocks of near-equal width covering all columns."""
+    n_blocks = _positive_int(n_blocks, "n_blocks")
+    if n_blocks > n_features:
+        raise ValueError(
+            f"n_blocks={n_blocks} is more than the {n_features} input columns; use at most "
+            f"{n_features} blocks or pass module__modalities."
+        )
+    base, extra = divmod(n_features, n_blocks)
+    sizes = [base + (k < extra) for k in range(n_blocks)]
+    stops = list(itertools.accumulate(sizes))
+    return [slice(stop - size, stop) for stop, size in zip(stops, sizes, strict=True)]
+
+
+class FusionTransformer(nn.Module):
+    """Transformer encoder over modality tokens, read out by a regression token.
+
+    Each modality (a column block of ``X``, e.g. the text and the image
+    embedding) is projected to a token of width ``d_model`` by its own linear
+    layer, plus a learned modality embedding that tells the tokens apart. A
+    learned regression token ``[REG]`` is prepended, the sequence goes through a
+    small pre-norm :class:`torch.nn.TransformerEncoder` (Vaswani et al., 2017;
+    pre-norm as in Xiong et al., 2020), and the final-normalised output at the
+    ``[REG]`` position is the feature vector ``z``, followed by one linear
+    output per target. This is the token-per-modality fusion of multimodal
+    transformers, with the ``[REG]`` token playing the part of BERT's ``[CLS]``
+    (Devlin et al., 2019) and of the ``[CLS]`` token of the FT-Transformer for
+    tabular data (Gorishniy et al., "Revisiting Deep Learning Models for
+    Tabular Data", NeurIPS 2021). Attention lets each modality's contribution
+    depend on the others, which plain concatenation (:class:`TwoTower`) does not.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input columns (set by the regressor).
+    n_outputs : int, default=1
+        Number of targets (set by the regressor).
+    modalities : sequence of slice or sequence of int, or None, default=None
+        Column slices (or sizes in column order) of the modalities, one token
+        each, as in :class:`TwoTower`. None splits the columns into ``n_blocks``
+        contiguous blocks of near-equal width.
+    n_blocks : int, default=4
+        Number of column blocks (tokens) when ``modalities`` is None.
+    d_model : int, default=64
+        Token width, the feature size ``z``.
+    n_heads : int, default=4
+        Attention heads; must divide ``d_model``.
+    n_layers : int, default=2
+        Encoder layers.
+    dim_feedforward : int or None, default=None
+        Width of each layer's feed-forward block; None means ``2 * d_model``.
+    dropout : float, default=0.1
+        Dropout in attention and feed-forward blocks.
+    activation : {"gelu", "relu"}, default="gelu"
+        Activation of the feed-forward blocks.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdir.nn import FusionTransformer
+    >>> net = FusionTransformer(n_features=10, n_outputs=2, modalities=[6, 4], d_model=8,
+    ...                         n_heads=2, n_layers=1)
+    >>> net(torch.zeros(3, 10)).shape, net.features(torch.zeros(3, 10)).shape
+    (torch.Size([3, 2]), torch.Size([3, 8]))
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        n_outputs: int = 1,
+        modalities: Sequence[slice | int] | None = None,
+        n_blocks: int = 4,
+        d_model: int = 64,
+        n_heads: int = 4,
+        n_layers: int = 2,
+        dim_feedforward: int | None = None,
+        dropout: float = 0.1,
+        activation: str = "gelu",
+    ) -> None:
+        super().__init__()
+        n_features = int(n_features)
+        if modalities is None:
+            self.slices = _column_blocks(n_features, n_blocks)
+        else:
+            self.slices = _modality_slices(modalities, n_features, "FusionTransformer")
+        d_model = _positive_int(d_model, "d_model")
+        n_heads = _positive_int(n_heads, "n_heads")
+        if d_model % n_heads:
+            raise ValueError(
+                f"n_heads={n_heads} must divide d_model={d_model}; e.g. d_model="
+                f"{n_heads * max(1, round(d_model / n_heads))}."
+            )
+        n_layers = _positive_int(n_layers, "n_layers")
+        feedforward = 2 * d_model if dim_feedforward is None else dim_feedforward
+        feedforward = _positive_int(feedforward, "dim_feedforward")
+        dropout = _check_dropout(dropout)
+        if activation not in ("gelu", "relu"):
+            raise ValueError(f"activation must be 'gelu' or 'relu', got {activation!r}.")
+        self.projections = nn.ModuleList(
+            nn.Linear(s.stop - s.start, d_model) for s in self.slices
+        )
+        self.modality_embedding = nn.Parameter(0.02 * torch.randn(len(self.slices), d_model))
+        self.reg_token = nn.Parameter(0.02 * torch.randn(1, 1, d_model))
+        layer = nn.TransformerEncoderLayer(
+            d_model,
+            n_heads,
+            dim_feedforward=feedforward,
+            dropout=dropout,
+            activation=activation,
+            batch_first=True,
+            norm_first=True,
+        )
+        self.encoder = nn.TransformerEncoder(
+            layer, n_layers, norm=nn.LayerNorm(d_model), enable_nested_tensor=False
+        )
+        self.head = nn.Linear(d_model, int(n_outputs))
+        self.embedding_dim = d_model
+
+    def tokens(self, X: torch.Tensor) -> torch.Tensor:
+        """Return the input sequence ``[REG], modality tokens``, shape ``(n, 1 + T, d)``."""
+        if X.ndim != 2:
+            raise ValueError(
+                "FusionTransformer expects 2-D input (n_samples, n_features), got shape "
+                f"{tuple(X.shape)}."
+            )
+        projected = torch.stack(
+            [proj(X[:, s]) for proj, s in zip(self.projections, self.slices, strict=True)],
+            dim=1,
+        )
+        tokens = projected + self.modality_embedding
+        return torch.cat([self.reg_token.expand(len(X), -1, -1), tokens], dim=1)
+
+    def features(self, X: torch.Tensor) -> torch.Tensor:
+        """Return the encoder output at the ``[REG]`` token, ``z``."""
+        return self.encoder(self.tokens(X))[:, 0]
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """Return the predictions, shape ``(n, n_outputs)``."""
+        return self.head(self.features(X))
+
+
+class AttentionMIL(nn.Module):
+    """Gated-attention pooling over the fragments of a bag (attention-based MIL).
+
+    The multiple-instance network of Ilse, Tomczak & Welling, "Attention-based
+    Deep Multiple Instance Learning" (ICML 2018), with a regression head. Each
+    fragment ``x_k`` of a bag is encoded by an MLP into ``h_k``; the bag's
+    feature vector is the attention-weighted mean
+
+    ``z = sum_k a_k h_k``, ``a_k = softmax_k(w^T (tanh(V h_k) * sigm(U h_k)))``
+
+    (the gated attention of the paper; ``gated=False`` drops the sigmoid gate,
+    ``a_k = softmax_k(w^T tanh(V h_k))``), followed by one linear output per
+    target. Pooling is invariant to the order of the fragments, bags may have
+    any number of them, and the weights ``a_k`` show which fragments the
+    prediction rests on (:meth:`attention`).
+
+    Input is a float tensor of shape ``(n_bags, max_fragments, n_features)``
+    whose padding rows are entirely NaN (as produced by
+    :func:`skdir.nn._bags.check_bags` from a list of bags): padding rows never
+    reach the encoder and get exactly zero attention, so a padded bag predicts
+    what the same bag without padding does. Only real fragments are passed
+    through the encoder, so ``norm="batch"`` normalises over them alone.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of columns of a fragment (set by the regressor).
+    n_outputs : int, default=1
+        Number of targets (set by the regressor); the targets share the
+        attention weights.
+    hidden : int or sequence of int, default=(128,)
+        Widths of the fragment encoder; the last one is the feature size ``z``.
+    attention_dim : int, default=64
+        Width ``L`` of the attention projections ``V`` and ``U``.
+    gated : bool, default=True
+        Use the gated attention (True) or plain tanh attention (False).
+    dropout : float, default=0.1
+        Dropout after each encoder layer.
+    activation : {"gelu", "relu", "silu", "tanh"}, default="gelu"
+        Encoder activation.
+    norm : {"layer", "batch"} or None, default="layer"
+        Normalisation after each encoder layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdir.nn import AttentionMIL
+    >>> net = AttentionMIL(n_features=3, hidden=4, attention_dim=2)
+    >>> bags = torch.tensor([[[1.0, 2, 3], [4, 5, 6]], [[7, 8, 9], [float("nan")] * 3]])
+    >>> net(bags).shape
+    torch.Size([2, 1])
+    >>> net.attention(bags)[1].tolist()
+    [1.0, 0.0]
+    """
+
+    #: DIRRegressor passes bags (3-D, NaN-padded) to this module.
+    accepts_bags = True
+
+    def __init__(
+        self,
+        n_features: int,
+        n_outputs: int = 1,
+        hidden: int | Sequence[int] = (128,),
+        attention_dim: int = 64,
+        gated: bool = True,
+        dropout: float = 0.1,
+        activation: str = "gelu",
+        norm: str | None = "layer",
+    ) -> None:
+        super().__init__()
+        sizes = _hidden_sizes(hidden)
+        attention_dim = _positive_int(attention_dim, "attention_dim")
+        if not isinstance(gated, bool):
+            raise ValueError(f"gated must be True or False, got {gated!r}.")
+        widths = [int(n_features), *sizes]
+        self.encoder = nn.Sequential(
+            *(
+                _block(n_in, n_out, activation, norm, dropout)
+                for n_in, n_out in itertools.pairwise(widths)
+            )
+        )
+        self.attention_V = nn.Linear(sizes[-1], attention_dim)
+        self.attention_U = nn.Linear(sizes[-1], attention_dim) if gated else None
+        self.attention_w = nn.Linear(attention_dim, 1)
+        self.head = nn.Linear(sizes[-1], int(n_outputs))
+        self.embedding_dim = sizes[-1]
+
+    def _fragment_mask(self, X: torch.Tensor) -> torch.Tensor:
+        if X.ndim != 3:
+            raise ValueError(
+                "AttentionMIL expects bags of shape (n_bags, max_fragments, n_features), "
+                f"got shape {tuple(X.shape)}."
+            )
+        nan = torch.isnan(X)
+        any_nan, all_nan = nan.any(dim=-1), nan.all(dim=-1)
+        if bool((any_nan != all_nan).any()):
+            raise ValueError(
+                "Some fragments have NaN in some but not all of their features; only "
+                "all-NaN rows are padding. Impute or drop those fragments."
+            )
+        mask = ~all_nan
+        if not bool(mask.any(dim=1).all()):
+            raise ValueError("A bag has no fragments (all its rows are NaN padding).")
+        return mask
+
+    def pool(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return the pooled features ``z`` (n_bags, embedding_dim) and weights ``a``."""
+        mask = self._fragment_mask(X)
+        h_valid = self.encoder(X[mask])  # real fragments only
+        gate = torch.tanh(self.attention_V(h_valid))
+        if self.attention_U is not None:
+            gate = gate * torch.sigmoid(self.attention_U(h_valid))
+        logits = X.new_full(mask.shape, float("-inf"))
+        logits = logits.masked_scatter(mask, self.attention_w(gate).squeeze(-1))
+        weights = torch.softmax(logits, dim=1)  # exactly 0 on padding
+        h = X.new_zeros((*mask.shape, h_valid.shape[-1]))
+        h = h.masked_scatter(mask.unsqueeze(-1), h_valid)
+        z = torch.bmm(weights.unsqueeze(1), h).squeeze(1)
+        return z, weights
+
+    def attention(self, X: torch.Tensor) -> torch.Tensor:
+        """Return the attention weights, shape ``(n_bags, max_fragments)``, 0 on padding."""
+        return self.pool(X)[1]
+
+    def features(self, X: torch.Tensor) -> torch.Tensor:
+        """Return the attention-pooled bag features ``z``."""
+        return self.pool(X)[0]
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """Return the predictions, shape ``(n_bags, n_outputs)``."""
         return self.head(self.features(X))

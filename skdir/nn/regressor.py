@@ -21,20 +21,31 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_parameter_constraints,
 )
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
 from skorch import NeuralNetRegressor
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 from skorch.utils import to_tensor
 
 from ..density import KERNELS, LabelDensity
+from ._bags import bag_attention, validate_bags
 from .fds import FeatureDistributionSmoothing
 from .losses import LOSSES, WeightedRegressionLoss
-from .modules import MLP, TwoTower
+from .modules import MLP, AttentionMIL, FusionTransformer, TwoTower
 
 __all__ = ["DIRRegressor"]
 
-_MODULES = {"mlp": MLP, "two_tower": TwoTower}
+_MODULES = {
+    "mlp": MLP,
+    "two_tower": TwoTower,
+    "fusion_transformer": FusionTransformer,
+    "attention_mil": AttentionMIL,
+}
 #: Fewest samples with which an internal validation split is attempted.
 _MIN_SAMPLES_FOR_SPLIT = 5
 
@@ -97,9 +108,13 @@ class DIRRegressor(NeuralNetRegressor):
 
     Parameters
     ----------
-    module : {"mlp", "two_tower"} or torch.nn.Module class, default="mlp"
-        The network: :class:`~skdir.nn.MLP`, :class:`~skdir.nn.TwoTower` (needs
-        ``module__modalities``), or a module *class* (not an instance, whose
+    module : str or torch.nn.Module class, default="mlp"
+        The network, by name (``"mlp"``, ``"two_tower"``, ``"fusion_transformer"``,
+        ``"attention_mil"``): :class:`~skdir.nn.MLP`, :class:`~skdir.nn.TwoTower` (needs
+        ``module__modalities``), :class:`~skdir.nn.FusionTransformer`,
+        :class:`~skdir.nn.AttentionMIL` (then ``X`` is bags: a list of 2-D arrays
+        or a 3-D array padded with all-NaN rows; see :meth:`attention_weights`),
+        or a module *class* (not an instance, whose
         trained weights would leak across ``clone``). It is built with
         ``n_features`` and ``n_outputs`` from the data when its constructor
         accepts them, plus the ``module__*`` parameters. FDS needs a module with
@@ -382,6 +397,7 @@ class DIRRegressor(NeuralNetRegressor):
         """
         self._check_dir_params()
         X_dict, y_train = self._prepare_training_data(X, y, sample_weight, reset=True)
+        self._target_mean_ = y_train.mean(axis=0)  # initial output bias
         n_samples = len(y_train)
         eval_data = None
         if eval_set is not None:
@@ -481,6 +497,28 @@ class DIRRegressor(NeuralNetRegressor):
             ).reshape(len(X), self.n_outputs_)
         return y_pred[:, 0] if self.y_ndim_ == 1 else y_pred
 
+    def attention_weights(self, X: Any) -> NDArray[np.float64]:
+        """Return the attention of ``module="attention_mil"`` over each bag's fragments.
+
+        Parameters
+        ----------
+        X : list of 2-D arrays, or array of shape (n_bags, max_fragments, n_features)
+            Bags, as for :meth:`predict`.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_bags, max_fragments)
+            Each bag's weights sum to 1; padding rows (all NaN) get exactly 0.
+        """
+        check_is_fitted(self, "n_outputs_")
+        if not self._takes_bags():
+            raise ValueError(
+                f"{type(self.module_).__name__} has no attention over fragments; attention "
+                "weights need module='attention_mil'."
+            )
+        padded = self._validate_X(X, reset=False)
+        return bag_attention(self.module_, padded, self.batch_size, self._device)
+
     # --------------------------------------------------------- data handling
     def _check_dir_params(self) -> None:
         params = {name: getattr(self, name) for name in self._dir_parameter_constraints}
@@ -513,8 +551,8 @@ class DIRRegressor(NeuralNetRegressor):
         if isinstance(module, str):
             if module not in _MODULES:
                 raise ValueError(
-                    f"Unknown module {module!r}; use 'mlp', 'two_tower' or a torch.nn.Module "
-                    "class."
+                    f"Unknown module {module!r}; use one of {', '.join(map(repr, _MODULES))} "
+                    "or a torch.nn.Module class."
                 )
             return _MODULES[module]
         if inspect.isclass(module) and issubclass(module, torch.nn.Module):
@@ -554,7 +592,12 @@ class DIRRegressor(NeuralNetRegressor):
                 f"{', '.join('module__' + v for v in valid)}."
             )
 
+    def _takes_bags(self) -> bool:
+        return bool(getattr(self._module_class(), "accepts_bags", False))
+
     def _validate_X(self, X: ArrayLike, reset: bool) -> NDArray[np.float32]:
+        if self._takes_bags():  # bag modules: NaN-padded (n_bags, max_fragments, d)
+            return validate_bags(self, X, reset)
         _reject_3d(X)
         return validate_data(self, X, dtype=np.float32, reset=reset)
 
@@ -566,10 +609,15 @@ class DIRRegressor(NeuralNetRegressor):
                 "DIRRegressor requires y to be passed, but the target y is None; pass the "
                 "training targets."
             )
-        _reject_3d(X)
-        X, y = validate_data(
-            self, X, y, reset=reset, dtype=np.float32, multi_output=True, y_numeric=True
-        )
+        if self._takes_bags():
+            X = validate_bags(self, X, reset)
+            y = validate_data(self, y=y, multi_output=True, y_numeric=True)
+            check_consistent_length(X, y)
+        else:
+            _reject_3d(X)
+            X, y = validate_data(
+                self, X, y, reset=reset, dtype=np.float32, multi_output=True, y_numeric=True
+            )
         y = np.asarray(y, dtype=np.float64)
         if y.ndim == 2 and y.shape[1] == 0:
             raise ValueError("y has 0 target columns; pass at least one target.")
@@ -760,6 +808,12 @@ class DIRRegressor(NeuralNetRegressor):
             )
         module_class = self._module_class()
         self.module_ = module_class(**self._module_kwargs(module_class))
+        head = getattr(self.module_, "head", None)
+        offset = getattr(self, "_target_mean_", None)
+        if isinstance(head, torch.nn.Linear) and head.bias is not None and offset is not None:
+            if head.out_features == len(offset):
+                with torch.no_grad():  # start from the mean target, not from 0
+                    head.bias.copy_(torch.as_tensor(offset, dtype=head.bias.dtype))
         if self.fds:
             for needed in ("features", "head", "embedding_dim"):
                 if not hasattr(self.module_, needed):
