@@ -1,0 +1,166 @@
+"""Bags of fragments: validation and the flat form every fragment statistic works on.
+
+A bag is a 2-D array (fragments x features). ``X`` holds bags as a list (or
+tuple, or object array) of 2-D arrays whose lengths may differ, or as a 3-D
+array ``(n_bags, max_fragments, n_features)`` whose all-NaN rows are padding.
+Internally bags are one flat ``(n_fragments_total, n_features)`` array, bag
+after bag, plus the bag lengths: every statistic is a segment reduction over it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["FlatBags", "bags_from_flat", "flat_bags", "is_bag_input"]
+
+
+@dataclass
+class FlatBags:
+    """Bags stored flat: ``values[starts[i] : starts[i] + lengths[i]]`` is bag ``i``."""
+
+    values: NDArray[np.floating]
+    lengths: NDArray[np.intp]
+
+    @property
+    def starts(self) -> NDArray[np.intp]:
+        """Index of the first fragment of each bag."""
+        return np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.intp)
+
+    @property
+    def owner(self) -> NDArray[np.intp]:
+        """Bag index of every fragment."""
+        return np.repeat(np.arange(len(self.lengths)), self.lengths)
+
+    @property
+    def n_bags(self) -> int:
+        """Number of bags."""
+        return len(self.lengths)
+
+
+def is_bag_input(X: Any) -> bool:
+    """Whether ``X`` is bags (list of 2-D arrays or a 3-D array) rather than a 2-D table."""
+    if isinstance(X, list | tuple) or (isinstance(X, np.ndarray) and X.dtype == object):
+        return len(X) > 0 and np.ndim(X[0]) == 2
+    return getattr(X, "ndim", None) == 3 or (
+        hasattr(X, "shape") and len(getattr(X, "shape", ())) == 3
+    )
+
+
+def _float_dtype(dtype: np.dtype) -> type:
+    return np.float32 if dtype == np.float32 else np.float64
+
+
+def _check_finite_rows(values: NDArray, lengths: NDArray[np.intp], where: str) -> None:
+    finite = np.isfinite(values)
+    if finite.all():
+        return
+    row = int(np.flatnonzero(~finite.all(axis=1))[0])
+    bag = int(np.searchsorted(np.cumsum(lengths), row, side="right"))
+    fragment = row - int(np.cumsum(lengths)[bag] - lengths[bag])
+    kind = "NaN" if np.isnan(values[row]).any() else "infinity"
+    raise ValueError(
+        f"Bag {bag}, fragment {fragment} contains {kind}{where}. Fragments must be finite: "
+        "impute or drop those fragments (in a list of bags a NaN row is not padding; "
+        "padding exists only in the 3-D form)."
+    )
+
+
+def _from_list(bags: list[Any]) -> FlatBags:
+    arrays = []
+    for i, bag in enumerate(bags):
+        try:
+            array = np.asarray(bag)
+            if array.dtype.kind not in "biuf":
+                array = array.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"Bag {i} is not a numeric 2-D array: {exc}") from exc
+        if array.dtype.kind == "c":
+            raise ValueError(f"Bag {i} is complex; fragments must be real numbers.")
+        if array.ndim != 2:
+            raise ValueError(
+                f"Bag {i} has shape {array.shape}; a bag must be 2-D (n_fragments, "
+                "n_features). Use bag.reshape(1, -1) for a bag of one fragment."
+            )
+        arrays.append(array)
+    first = arrays[0].shape[1]
+    other = next((i for i, a in enumerate(arrays) if a.shape[1] != first), None)
+    if other is not None:
+        raise ValueError(
+            f"Bags have different numbers of features: bag 0 has {first}, bag {other} has "
+            f"{arrays[other].shape[1]}; every fragment needs the same columns."
+        )
+    lengths = np.array([len(a) for a in arrays], dtype=np.intp)
+    empty = np.flatnonzero(lengths == 0)
+    if len(empty):
+        raise ValueError(
+            f"Bag(s) {empty[:10].tolist()} have no fragments; drop these samples or give "
+            "every bag at least one fragment."
+        )
+    if first == 0:
+        raise ValueError("The bags have 0 features; pass fragments with at least one column.")
+    dtype = _float_dtype(np.result_type(*{a.dtype for a in arrays}))
+    values = np.concatenate(arrays, axis=0, dtype=dtype)
+    _check_finite_rows(values, lengths, "")
+    return FlatBags(values, lengths)
+
+
+def _from_padded(X: Any) -> FlatBags:
+    try:
+        padded = np.asarray(X)
+        if padded.dtype.kind not in "biuf":
+            padded = padded.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"X is not a numeric 3-D array of bags: {exc}") from exc
+    padded = padded.astype(_float_dtype(padded.dtype), copy=False)
+    n_bags, max_fragments, n_features = padded.shape
+    if n_bags == 0:
+        raise ValueError("X has no bags (0 samples); pass at least one bag.")
+    if max_fragments == 0:
+        raise ValueError("X has 0 fragments per bag; every bag needs at least one.")
+    if n_features == 0:
+        raise ValueError("The bags have 0 features; pass fragments with at least one column.")
+    nan = np.isnan(padded)
+    is_padding = nan.all(axis=2)
+    partial = np.argwhere(nan.any(axis=2) & ~is_padding)
+    if len(partial):
+        bag, fragment = partial[0]
+        raise ValueError(
+            f"Bag {bag}, fragment {fragment} has NaN in some but not all of its features "
+            f"({len(partial)} such fragment(s)); all-NaN rows are padding, a real fragment "
+            "must have no NaN. Impute or drop these fragments."
+        )
+    lengths = (~is_padding).sum(axis=1).astype(np.intp)
+    empty = np.flatnonzero(lengths == 0)
+    if len(empty):
+        raise ValueError(
+            f"Bag(s) {empty[:10].tolist()} have no fragments (all rows are NaN padding); "
+            "drop these samples or give every bag at least one fragment."
+        )
+    values = padded[~is_padding] if is_padding.any() else padded.reshape(-1, n_features)
+    if np.isinf(values).any():
+        _check_finite_rows(values, lengths, "")
+    return FlatBags(np.ascontiguousarray(values), lengths)
+
+
+def flat_bags(X: Any) -> tuple[FlatBags, str]:
+    """Validate bags and return them flat, with the input form ("list" or "padded")."""
+    if isinstance(X, list | tuple) or (isinstance(X, np.ndarray) and X.dtype == object):
+        if len(X) == 0:
+            raise ValueError("X has no bags (0 samples); pass at least one bag.")
+        return _from_list(list(X)), "list"
+    return _from_padded(X), "padded"
+
+
+def bags_from_flat(flat: FlatBags, form: str, max_fragments: int | None = None) -> Any:
+    """Return flat bags as a list of 2-D arrays, or a NaN-padded 3-D array."""
+    if form == "list":
+        return np.split(flat.values, flat.starts[1:])
+    width = int(flat.lengths.max()) if max_fragments is None else max_fragments
+    padded = np.full((flat.n_bags, width, flat.values.shape[1]), np.nan, flat.values.dtype)
+    position = np.arange(len(flat.values)) - np.repeat(flat.starts, flat.lengths)
+    padded[flat.owner, position] = flat.values
+    return padded
