@@ -79,3 +79,19 @@ def make_instance(cls: type) -> Any:
 def expected_failed_checks(estimator: Any) -> dict[str, str]:
     """Return the checks ``estimator`` is known to fail, with reasons."""
     return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+
+
+def _search_params() -> dict[str, Any]:
+    """skdir.model_selection.DIRSearchCV test instance: a 3-trial search over Ridge's alpha."""
+    from sklearn.linear_model import Ridge
+
+    return {
+        "estimator": Ridge(),
+        "param_distributions": {"alpha": (0.1, 10.0, "log")},
+        "n_trials": 3,
+        "cv": 3,
+        "random_state": 0,
+    }
+
+
+INIT_PARAMS["DIRSearchCV"] = _search_params()

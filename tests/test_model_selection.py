@@ -1,0 +1,643 @@
+import os
+import pickle
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+import sklearn
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.trial import TrialState
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.datasets import make_regression
+from sklearn.dummy import DummyRegressor
+from sklearn.exceptions import FitFailedWarning
+from sklearn.linear_model import Ridge
+from sklearn.metrics import get_scorer
+from sklearn.model_selection import GroupKFold, KFold, cross_val_score, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skdir.model_selection import DIRSearchCV, default_search_space
+
+optuna.logging.set_verbosity(optuna.logging.ERROR)
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_regression(n_samples=90, n_features=6, noise=25.0, random_state=0)
+    return X, y
+
+
+def _enqueued_study(alphas, **kwargs):
+    study = optuna.create_study(direction="maximize", **kwargs)
+    for alpha in alphas:
+        study.enqueue_trial({"alpha": alpha})
+    return study
+
+
+# -- numbers equal scikit-learn's ------------------------------------------------------------
+
+
+def test_cv_results_equal_cross_validate(data):
+    X, y = data
+    cv = KFold(3, shuffle=True, random_state=1)
+    scoring = ["r2", "neg_mean_absolute_error"]
+    search = DIRSearchCV(
+        Ridge(),
+        {"alpha": (1e-2, 1e2, "log"), "fit_intercept": [True, False]},
+        n_trials=6,
+        cv=cv,
+        scoring=scoring,
+        refit="r2",
+        return_train_score=True,
+        random_state=0,
+    ).fit(X, y)
+    res = search.cv_results_
+    assert len(res["params"]) == 6
+    assert list(res["state"]) == ["complete"] * 6
+    for i, params in enumerate(res["params"]):
+        assert res["param_alpha"][i] == params["alpha"]
+        ref = cross_validate(
+            Ridge(**params), X, y, cv=cv, scoring=scoring, return_train_score=True
+        )
+        for metric in scoring:
+            for part in ("test", "train"):
+                for k in range(3):
+                    assert res[f"split{k}_{part}_{metric}"][i] == pytest.approx(
+                        ref[f"{part}_{metric}"][k], rel=1e-12
+                    )
+                assert res[f"mean_{part}_{metric}"][i] == pytest.approx(
+                    ref[f"{part}_{metric}"].mean(), rel=1e-12
+                )
+            assert res[f"std_test_{metric}"][i] == pytest.approx(
+                ref[f"test_{metric}"].std(), rel=1e-9
+            )
+        assert search.study_.trials[i].value == pytest.approx(res["mean_test_r2"][i])
+    # the best trial maximises the refit metric, and ranks follow the means
+    assert search.best_index_ == int(np.argmax(res["mean_test_r2"]))
+    assert search.best_score_ == pytest.approx(res["mean_test_r2"].max())
+    assert search.best_params_ == res["params"][search.best_index_]
+    order = np.argsort(-res["mean_test_neg_mean_absolute_error"], kind="stable")
+    assert res["rank_test_neg_mean_absolute_error"][order[0]] == 1
+    assert np.all(np.diff(res["rank_test_neg_mean_absolute_error"][order]) >= 0)
+    assert search.multimetric_ and set(search.scorer_) == set(scoring)
+    # refit on all data with the best parameters
+    expected = Ridge(**search.best_params_).fit(X, y)
+    np.testing.assert_allclose(search.predict(X[:5]), expected.predict(X[:5]))
+    assert search.score(X, y) == pytest.approx(get_scorer("r2")(expected, X, y))
+    assert search.n_features_in_ == 6 and search.refit_time_ >= 0
+
+
+def test_multimetric_refit_on_second_metric(data):
+    X, y = data
+    search = DIRSearchCV(
+        Ridge(),
+        {"alpha": (1e-2, 1e3, "log")},
+        n_trials=5,
+        cv=3,
+        scoring={"mae": "neg_mean_absolute_error", "r2": "r2"},
+        refit="mae",
+        random_state=3,
+    ).fit(X, y)
+    res = search.cv_results_
+    assert search.best_index_ == int(np.argmax(res["mean_test_mae"]))
+    assert search.best_score_ == pytest.approx(np.max(res["mean_test_mae"]))
+    assert search.score(X, y) == pytest.approx(
+        get_scorer("neg_mean_absolute_error")(search.best_estimator_, X, y)
+    )
+    # the study maximised the refit metric
+    values = [t.value for t in search.study_.trials]
+    np.testing.assert_allclose(values, res["mean_test_mae"])
+
+
+def test_search_finds_the_known_optimum_of_a_quadratic():
+    # A constant prediction c has a mean fold MSE of mean_k[(c - mean(y_test_k))^2 + var_k]:
+    # with equal folds it is smallest at c = mean(y).
+    rng = np.random.default_rng(0)
+    y = 3.7 + rng.normal(0, 1, size=60)
+    X = np.zeros((60, 1))
+    search = DIRSearchCV(
+        DummyRegressor(strategy="constant", constant=0.0),
+        {"constant": (0.0, 10.0)},
+        n_trials=40,
+        cv=3,
+        scoring="neg_mean_squared_error",
+        random_state=0,
+    ).fit(X, y)
+    assert search.best_params_["constant"] == pytest.approx(y.mean(), abs=0.15)
+    at_optimum = cross_val_score(
+        DummyRegressor(strategy="constant", constant=y.mean()),
+        X,
+        y,
+        cv=3,
+        scoring="neg_mean_squared_error",
+    ).mean()
+    assert at_optimum - 0.03 < search.best_score_ <= at_optimum + 1e-12
+
+
+def test_same_random_state_same_search_for_any_n_jobs(data):
+    X, y = data
+    space = {"alpha": (1e-3, 1e3, "log"), "solver": ["auto", "svd", "cholesky"]}
+    runs = [
+        DIRSearchCV(Ridge(), space, n_trials=8, cv=3, random_state=7, n_jobs=n_jobs).fit(X, y)
+        for n_jobs in (1, 1, 2)
+    ]
+    for other in runs[1:]:
+        assert other.cv_results_["params"] == runs[0].cv_results_["params"]
+        np.testing.assert_array_equal(
+            other.cv_results_["mean_test_score"], runs[0].cv_results_["mean_test_score"]
+        )
+    different = DIRSearchCV(Ridge(), space, n_trials=8, cv=3, random_state=8).fit(X, y)
+    assert different.cv_results_["params"] != runs[0].cv_results_["params"]
+
+
+# -- pruning ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_fold_pruning_stops_hopeless_trials(data, n_jobs):
+    X, y = data
+    # three good trials set the median; alpha=1e6 shrinks Ridge to the mean (r2 ~ 0) and is
+    # pruned after its first batch of folds; the last good one completes.
+    study = _enqueued_study(
+        [0.1, 1.0, 10.0, 1e6, 0.5], pruner=optuna.pruners.MedianPruner(n_startup_trials=3)
+    )
+    search = DIRSearchCV(
+        Ridge(), {"alpha": (1e-3, 1e6, "log")}, n_trials=5, cv=4, study=study, n_jobs=n_jobs
+    ).fit(X, y)
+    res = search.cv_results_
+    assert list(res["state"]) == ["complete", "complete", "complete", "pruned", "complete"]
+    assert study.trials[3].state == TrialState.PRUNED
+    ran = 1 if n_jobs == 1 else 2  # folds run before the pruner is asked
+    assert np.isfinite(res["split0_test_score"][3]) and res["split0_test_score"][3] < 0.05
+    assert all(np.isnan(res[f"split{k}_test_score"][3]) for k in range(ran, 4))
+    assert all(np.isfinite(res[f"split{k}_test_score"][3]) for k in range(ran))
+    assert np.isnan(res["mean_test_score"][3]) and res["rank_test_score"][3] == 5
+    assert np.isfinite(res["mean_fit_time"][3])
+    assert search.best_index_ != 3
+    # the reported intermediate values are the running means of the fold scores
+    inter = study.trials[0].intermediate_values
+    folds = [res[f"split{k}_test_score"][0] for k in range(4)]
+    np.testing.assert_allclose([inter[k] for k in range(4)], np.cumsum(folds) / np.arange(1, 5))
+
+
+def test_pruner_true_uses_the_median_pruner(data):
+    X, y = data
+    search = DIRSearchCV(
+        Ridge(), {"alpha": (1e-3, 1e6, "log")}, n_trials=15, cv=3, pruner=True, random_state=0
+    ).fit(X, y)
+    assert isinstance(search.study_.pruner, optuna.pruners.MedianPruner)
+    states = search.cv_results_["state"]
+    assert (states == "pruned").sum() >= 1
+    assert set(states) <= {"complete", "pruned"}
+    nopruning = DIRSearchCV(Ridge(), {"alpha": (1e-3, 1e6, "log")}, n_trials=3, cv=3).fit(X, y)
+    assert isinstance(nopruning.study_.pruner, optuna.pruners.NopPruner)
+
+
+# -- errors in folds -------------------------------------------------------------------------
+
+
+class _FailsAbove(RegressorMixin, BaseEstimator):
+    """Ridge-like regressor that fails to fit when ``alpha`` exceeds ``limit``."""
+
+    def __init__(self, alpha=1.0, limit=5.0):
+        self.alpha = alpha
+        self.limit = limit
+
+    def fit(self, X, y):
+        if self.alpha > self.limit:
+            raise ValueError(f"alpha={self.alpha} is above the limit")
+        self.model_ = Ridge(alpha=self.alpha).fit(X, y)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+def test_error_score_nan_marks_failed_trials_and_warns(data):
+    X, y = data
+    study = _enqueued_study([1.0, 10.0, 2.0])
+    with pytest.warns(FitFailedWarning, match="3 fits failed"):
+        search = DIRSearchCV(
+            _FailsAbove(), {"alpha": (0.1, 20.0)}, n_trials=3, cv=3, study=study
+        ).fit(X, y)
+    res = search.cv_results_
+    assert list(res["state"]) == ["complete", "fail", "complete"]
+    assert np.isnan(res["mean_test_score"][1]) and res["rank_test_score"][1] == 3
+    assert study.trials[1].state == TrialState.FAIL
+    assert search.best_params_["alpha"] in (1.0, 2.0)
+
+
+def test_error_score_number_and_raise(data):
+    X, y = data
+    with pytest.warns(FitFailedWarning):
+        search = DIRSearchCV(
+            _FailsAbove(),
+            {"alpha": (0.1, 20.0)},
+            n_trials=2,
+            cv=3,
+            error_score=-99.0,
+            study=_enqueued_study([10.0, 1.0]),
+        ).fit(X, y)
+    assert search.cv_results_["mean_test_score"][0] == -99.0
+    assert list(search.cv_results_["state"]) == ["complete", "complete"]
+    with pytest.raises(ValueError, match=r"alpha=10\.0 is above the limit"):
+        DIRSearchCV(
+            _FailsAbove(),
+            {"alpha": (0.1, 20.0)},
+            n_trials=2,
+            cv=3,
+            error_score="raise",
+            study=_enqueued_study([10.0]),
+        ).fit(X, y)
+
+
+# -- metadata --------------------------------------------------------------------------------
+
+
+def test_groups_and_prefixed_sample_weight_reach_splitter_and_fit(data):
+    X, y = data
+    groups = np.repeat(np.arange(9), 10)
+    weights = np.linspace(0.2, 3.0, len(y))
+    pipe = make_pipeline(StandardScaler(), Ridge())
+    search = DIRSearchCV(
+        pipe,
+        {"ridge__alpha": (1e-2, 1e2, "log")},
+        n_trials=3,
+        cv=GroupKFold(3),
+        random_state=0,
+    ).fit(X, y, groups=groups, ridge__sample_weight=weights)
+    for i, params in enumerate(search.cv_results_["params"]):
+        ref = cross_val_score(
+            clone(pipe).set_params(**params),
+            X,
+            y,
+            cv=GroupKFold(3),
+            groups=groups,
+            params={"ridge__sample_weight": weights},
+        )
+        assert search.cv_results_["mean_test_score"][i] == pytest.approx(ref.mean(), rel=1e-12)
+    unweighted = cross_val_score(
+        clone(pipe).set_params(**search.cv_results_["params"][0]),
+        X,
+        y,
+        cv=GroupKFold(3),
+        groups=groups,
+    )
+    assert search.cv_results_["mean_test_score"][0] != pytest.approx(unweighted.mean())
+
+
+def test_metadata_routing_sample_weight(data):
+    X, y = data
+    weights = np.linspace(0.2, 3.0, len(y))
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = Ridge().set_fit_request(sample_weight=True)
+        scorer = get_scorer("r2").set_score_request(sample_weight=True)
+        search = DIRSearchCV(
+            est,
+            {"alpha": (1e-2, 1e2, "log")},
+            n_trials=3,
+            cv=3,
+            scoring=scorer,
+            random_state=0,
+        ).fit(X, y, sample_weight=weights)
+        for i, params in enumerate(search.cv_results_["params"]):
+            ref = cross_validate(
+                clone(est).set_params(**params),
+                X,
+                y,
+                cv=3,
+                scoring=scorer,
+                params={"sample_weight": weights},
+            )
+            assert search.cv_results_["mean_test_score"][i] == pytest.approx(
+                ref["test_score"].mean(), rel=1e-12
+            )
+
+
+# -- clone, pickle, nesting, spaces ----------------------------------------------------------
+
+
+def test_clone_pickle_and_nested_cross_validation(data):
+    X, y = data
+    search = DIRSearchCV(Ridge(), {"alpha": (1e-2, 1e2, "log")}, n_trials=4, cv=3, random_state=0)
+    assert clone(search).get_params()["param_distributions"] == search.param_distributions
+    search.fit(X, y)
+    restored = pickle.loads(pickle.dumps(search))
+    np.testing.assert_array_equal(restored.predict(X), search.predict(X))
+    assert restored.best_params_ == search.best_params_
+    assert len(restored.study_.trials) == 4
+    nested = cross_val_score(clone(search), X, y, cv=3)
+    assert nested.shape == (3,) and np.all(nested > 0.5)
+
+
+def test_lists_of_objects_and_integer_ranges():
+    X, y = make_regression(n_samples=50, n_features=3, random_state=1)
+    scalers = [StandardScaler(), "passthrough"]
+    search = DIRSearchCV(
+        make_pipeline(StandardScaler(), Ridge()),
+        {"standardscaler": scalers, "ridge__max_iter": (5, 50), "ridge__alpha": [0.1, 1.0]},
+        n_trials=4,
+        cv=2,
+        random_state=0,
+    ).fit(X, y)
+    space = search.study_.trials[0].distributions
+    assert isinstance(space["ridge__max_iter"], IntDistribution)
+    assert space["standardscaler"] == CategoricalDistribution([0, 1])
+    for params in search.cv_results_["params"]:
+        assert params["standardscaler"] is scalers[0] or params["standardscaler"] == "passthrough"
+        assert isinstance(params["ridge__max_iter"], int)
+
+
+def test_default_search_space_finds_skdir_steps():
+    from imblearn.pipeline import Pipeline
+
+    from skdir.nn import DIRRegressor
+    from skdir.resampling import SMOGN
+
+    pipe = Pipeline([("scale", StandardScaler()), ("smogn", SMOGN()), ("net", DIRRegressor())])
+    space = default_search_space(pipe)
+    assert space["smogn__k_neighbors"] == IntDistribution(2, 10)
+    assert isinstance(space["smogn__pert"], FloatDistribution) and space["smogn__pert"].log
+    assert {
+        "net__lr",
+        "net__lds",
+        "net__lds_sigma",
+        "net__fds",
+        "net__fds_sigma",
+        "net__loss",
+        "net__module__dropout",
+        "net__batch_size",
+    } <= set(space)
+    assert not any(name.startswith("scale__") for name in space)
+    nested = default_search_space(TransformedTargetRegressor(regressor=pipe))
+    assert set(nested) == {f"regressor__{name}" for name in space}
+    assert default_search_space(Ridge()) == {}
+    # every proposed choice is valid for the estimator
+    from skdir.model_selection._space import check_space
+
+    check_space(pipe, space)
+
+
+def test_search_over_the_default_space_of_a_dir_pipeline():
+    from imblearn.pipeline import Pipeline
+
+    from skdir.nn import DIRRegressor
+    from skdir.resampling import SMOGN
+
+    X, y = make_regression(n_samples=80, n_features=4, noise=5.0, random_state=0)
+    y = np.exp(y / y.std())  # skewed target
+    pipe = Pipeline(
+        [
+            ("smogn", SMOGN(random_state=0)),
+            ("net", DIRRegressor(max_epochs=3, module__hidden=(8,), random_state=0, device="cpu")),
+        ]
+    )
+    space = default_search_space(pipe)
+    space["net__module__hidden"] = [(8,), (16,)]
+    space["net__batch_size"] = [16, 32]
+    search = DIRSearchCV(
+        pipe, space, n_trials=2, cv=2, random_state=0, scoring="neg_mean_absolute_error"
+    ).fit(X, y)
+    assert list(search.cv_results_["state"]) == ["complete", "complete"]
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    assert search.predict(X[:3]).shape == (3,)
+
+
+# -- bad input -------------------------------------------------------------------------------
+
+
+def test_bad_input_errors(data, tmp_path):
+    X, y = data
+    with pytest.raises(ValueError, match=r"Unknown parameter.*'ridge', 'standardscaler'"):
+        DIRSearchCV(make_pipeline(StandardScaler(), Ridge()), {"ridg__alpha": [1.0]}).fit(X, y)
+    with pytest.raises(ValueError, match="param_distributions is empty"):
+        DIRSearchCV(Ridge(), {}).fit(X, y)
+    with pytest.raises(ValueError, match="n_trials"):
+        DIRSearchCV(Ridge(), {"alpha": [1.0]}, n_trials=0).fit(X, y)
+    with pytest.raises(ValueError, match="Give n_trials or timeout"):
+        DIRSearchCV(Ridge(), {"alpha": [1.0]}, n_trials=None).fit(X, y)
+    with pytest.raises(ValueError, match="needs low < high"):
+        DIRSearchCV(Ridge(), {"alpha": (2.0, 1.0)}).fit(X, y)
+    with pytest.raises(ValueError, match="'log'"):
+        DIRSearchCV(Ridge(), {"alpha": (1.0, 2.0, "ln")}).fit(X, y)
+    with pytest.raises(ValueError, match="list of choices for 'alpha' is empty"):
+        DIRSearchCV(Ridge(), {"alpha": []}).fit(X, y)
+    with pytest.raises(ValueError, match=r"Cannot open the Optuna storage.*database server"):
+        DIRSearchCV(
+            Ridge(), {"alpha": [1.0]}, storage="postgresql+psycopg2://nobody@127.0.0.1:1/none"
+        ).fit(X, y)
+    url = f"sqlite:///{tmp_path / 'dir.db'}"
+    optuna.create_study(study_name="s", storage=url, direction="minimize")
+    with pytest.raises(ValueError, match="direction 'minimize'"):
+        DIRSearchCV(Ridge(), {"alpha": [1.0]}, storage=url, study_name="s").fit(X, y)
+    with pytest.raises(ValueError, match=r"\['sampler'\] cannot be"):
+        DIRSearchCV(
+            Ridge(),
+            {"alpha": [1.0]},
+            study=optuna.create_study(direction="maximize"),
+            sampler=optuna.samplers.RandomSampler(),
+        ).fit(X, y)
+    two = ["r2", "neg_max_error"]
+    with pytest.raises(ValueError, match="refit must name the metric"):
+        DIRSearchCV(Ridge(), {"alpha": [1.0]}, scoring=two, refit=False).fit(X, y)
+    with pytest.raises(ValueError, match="For multi-metric scoring"):
+        DIRSearchCV(Ridge(), {"alpha": [1.0]}, scoring=two, refit="mae").fit(X, y)
+
+
+# -- storages and workers --------------------------------------------------------------------
+
+
+def test_sqlite_study_resumes_and_counts_finished_trials(data, tmp_path):
+    X, y = data
+    url = f"sqlite:///{tmp_path / 'resume.db'}"
+    kwargs = dict(cv=3, storage=url, study_name="ridge", random_state=0)
+    first = DIRSearchCV(Ridge(), {"alpha": (1e-2, 1e2, "log")}, n_trials=3, **kwargs).fit(X, y)
+    again = DIRSearchCV(Ridge(), {"alpha": (1e-2, 1e2, "log")}, n_trials=5, **kwargs).fit(X, y)
+    assert len(again.study_.trials) == 5
+    assert again.cv_results_["params"][:3] == first.cv_results_["params"]
+    np.testing.assert_array_equal(
+        again.cv_results_["mean_test_score"][:3], first.cv_results_["mean_test_score"]
+    )
+    done = DIRSearchCV(Ridge(), {"alpha": (1e-2, 1e2, "log")}, n_trials=4, **kwargs).fit(X, y)
+    assert len(done.study_.trials) == 5 and len(done.cv_results_["params"]) == 5
+    assert done.best_score_ == np.max(again.cv_results_["mean_test_score"])
+
+
+_WORKER = """
+import sys, time
+from pathlib import Path
+import numpy as np
+import optuna
+from sklearn.datasets import make_regression
+from sklearn.linear_model import Ridge
+from skdir.model_selection import DIRSearchCV
+
+class SlowRidge(Ridge):
+    def fit(self, X, y, sample_weight=None):
+        time.sleep({sleep})
+        return super().fit(X, y, sample_weight=sample_weight)
+
+storage = {storage}
+ready = Path(sys.argv[1])
+ready.with_suffix("." + sys.argv[2]).touch()
+while len(list(ready.parent.glob(ready.name + ".*"))) < {n_workers}:
+    time.sleep(0.05)
+X, y = make_regression(n_samples=60, n_features=4, noise=10.0, random_state=0)
+DIRSearchCV(SlowRidge(), {{"alpha": (1e-3, 1e3, "log")}}, n_trials={n_trials}, cv=2,
+            storage=storage, study_name="shared").fit(X, y)
+"""
+
+
+def _run_workers(tmp_path, storage_expr, n_workers=2, n_trials=12, sleep=0.02):
+    script = tmp_path / "worker.py"
+    script.write_text(
+        _WORKER.format(storage=storage_expr, n_workers=n_workers, n_trials=n_trials, sleep=sleep)
+    )
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(tmp_path / "ready"), str(i)],
+            env=env,
+            stderr=subprocess.PIPE,
+        )
+        for i in range(n_workers)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()[-2000:]
+
+
+def _check_shared_study(storage, n_workers, n_trials):
+    study = optuna.load_study(study_name="shared", storage=storage)
+    trials = study.get_trials()
+    numbers = [t.number for t in trials]
+    assert sorted(numbers) == list(range(len(trials)))  # none lost, none duplicated
+    assert all(t.state == TrialState.COMPLETE for t in trials)
+    # the budget is the study's: each worker stops once n_trials are done (overshoot <= n-1)
+    assert n_trials <= len(trials) <= n_trials + n_workers - 1
+    workers = [t.user_attrs["skdir_result"]["worker"] for t in trials]
+    assert len(set(workers)) == n_workers  # both took part; their counts sum to the total
+    return study
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "journal"])
+def test_two_workers_share_one_study(tmp_path, kind):
+    if kind == "sqlite":
+        storage = f"sqlite:///{tmp_path / 'shared.db'}"
+        optuna.create_study(study_name="shared", storage=storage, direction="maximize")
+    else:
+        storage = str(tmp_path / "shared.log")
+    _run_workers(tmp_path, repr(storage))
+    if kind == "journal":
+        from skdir.model_selection._study import open_storage
+
+        storage = open_storage(storage)
+    _check_shared_study(storage, 2, 12)
+
+
+def test_killed_worker_leaves_a_resumable_study(data, tmp_path):
+    X, y = data
+    url = f"sqlite:///{tmp_path / 'killed.db'}"
+    expr = (
+        f"optuna.storages.RDBStorage({url!r}, heartbeat_interval=1, grace_period=2, "
+        "heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(1))"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        storage = eval(expr)
+    space = {"alpha": (1e-3, 1e3, "log")}
+    first = DIRSearchCV(
+        Ridge(), space, n_trials=3, cv=2, storage=storage, study_name="shared", random_state=0
+    ).fit(X, y)
+    # a worker whose fits take 60 s: killed while its trial 3 runs
+    script = tmp_path / "worker.py"
+    script.write_text(_WORKER.format(storage=expr, n_workers=1, n_trials=6, sleep=60))
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path / "ready"), "0"],
+        env=dict(os.environ, PYTHONWARNINGS="ignore"),
+    )
+    study = optuna.load_study(study_name="shared", storage=storage)
+    deadline = time.time() + 60
+    while not study.get_trials(states=(TrialState.RUNNING,)) and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.5)  # at least one heartbeat recorded
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    (stale,) = study.get_trials(states=(TrialState.RUNNING,))
+    assert stale.number == 3
+    time.sleep(3)  # past the grace period
+    resumed = DIRSearchCV(
+        Ridge(), space, n_trials=6, cv=2, storage=storage, study_name="shared", random_state=0
+    ).fit(X, y)
+    trials = resumed.study_.get_trials()
+    assert trials[3].state == TrialState.FAIL
+    retried = [t for t in trials if t.system_attrs.get("failed_trial") == 3]
+    assert len(retried) == 1 and retried[0].params == stale.params
+    assert retried[0].state == TrialState.COMPLETE
+    res = resumed.cv_results_
+    assert len(res["params"]) == 6 and list(res["state"]) == ["complete"] * 6
+    assert 3 not in res["trial_number"]
+    np.testing.assert_array_equal(res["mean_test_score"][:3], first.cv_results_["mean_test_score"])
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    url = os.environ.get("SKDIR_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    script = REPO / ".ci" / "start_postgres.sh"
+    # outside pytest's private (0700) temp dir: the server may run as another user
+    data_dir = Path(tempfile.mkdtemp(prefix="skdir-pg-"))
+    try:
+        proc = subprocess.run(
+            ["bash", str(script), str(data_dir), str(_free_port())],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"could not start a PostgreSQL server: {exc}")
+    if proc.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL server did not start in CI: {proc.stderr}")
+        pytest.skip(f"no PostgreSQL server could be started: {proc.stderr.strip()[-300:]}")
+    yield proc.stdout.strip().splitlines()[-1]
+    pg_ctl = shutil.which("pg_ctl") or "pg_ctl"
+    runner = ["runuser", "-u", "skdirpg", "--"] if os.geteuid() == 0 else []
+    subprocess.run(
+        [*runner, pg_ctl, "-D", str(data_dir), "stop", "-m", "fast"],
+        capture_output=True,
+        timeout=60,
+    )
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def test_two_workers_share_one_postgresql_study(tmp_path, postgres_url):
+    # create the schema and the study once, then start the workers (schema-creation race)
+    try:
+        optuna.delete_study(study_name="shared", storage=postgres_url)
+    except KeyError:
+        pass
+    optuna.create_study(study_name="shared", storage=postgres_url, direction="maximize")
+    _run_workers(tmp_path, repr(postgres_url))
+    _check_shared_study(postgres_url, 2, 12)
