@@ -71,6 +71,37 @@ NOT_AN_X_ESTIMATOR: dict[str, str] = {
 }
 
 
+# skdir.target and skdir.weighting. The weighters and the normalizer are fitted on targets
+# alone; DensityWeightedRegressor is checked around a Ridge.
+NOT_AN_X_ESTIMATOR.update(
+    {
+        "TargetDistributionNormalizer": "fit(y) transforms targets only; tested in test_target.py",
+        "LDSWeighter": "fit(y) takes targets only; tested in test_weighting.py",
+        "DenseWeighter": "fit(y) takes targets only; tested in test_weighting.py",
+    }
+)
+
+
+def _density_weighted_params() -> dict[str, Any]:
+    from sklearn.linear_model import Ridge
+
+    return {"regressor": Ridge()}
+
+
+INIT_PARAMS["DensityWeightedRegressor"] = _density_weighted_params()
+_DENSITY_WEIGHTS_NOT_COUNTS = (
+    "the density weights are computed from the training targets as given: repeating a row "
+    "changes its bin count (and so every weight), an integer sample_weight does not."
+)
+EXPECTED_FAILED_CHECKS["DensityWeightedRegressor"] = {
+    "check_sample_weight_equivalence_on_dense_data": _DENSITY_WEIGHTS_NOT_COUNTS,
+    "check_sample_weight_equivalence_on_sparse_data": _DENSITY_WEIGHTS_NOT_COUNTS,
+    "check_regressor_multioutput": (
+        "the check fits 5 targets; label densities (LDS grid, 2-D KDE) cover at most two."
+    ),
+}
+
+
 def make_instance(cls: type) -> Any:
     """Return the test instance of ``cls``."""
     return cls(**INIT_PARAMS.get(cls.__name__, {}))
@@ -95,3 +126,8 @@ def _search_params() -> dict[str, Any]:
 
 
 INIT_PARAMS["DIRSearchCV"] = _search_params()
+
+
+# skdir.fragments: several stats, so that the checks reach the order statistics too.
+INIT_PARAMS["FragmentAggregator"] = {"stats": ("mean", "median", "std", "count")}
+INIT_PARAMS["FragmentSubsampler"] = {"random_state": 0}
