@@ -44,7 +44,7 @@ class FlatBags:
 def is_bag_input(X: Any) -> bool:
     """Whether ``X`` is bags (list of 2-D arrays or a 3-D array) rather than a 2-D table."""
     if isinstance(X, list | tuple) or (isinstance(X, np.ndarray) and X.dtype == object):
-        return len(X) > 0 and np.ndim(X[0]) == 2
+        return len(X) == 0 or np.ndim(X[0]) == 2
     return getattr(X, "ndim", None) == 3 or (
         hasattr(X, "shape") and len(getattr(X, "shape", ())) == 3
     )

@@ -185,9 +185,9 @@ def _sorted_huber(values: NDArray, weights: NDArray, delta: float, max_iter: int
     """Huber M-estimate of location by iteratively reweighted means.
 
     Starts at the weighted median; the scale is the normalised weighted MAD
-    (``1.4826 * MAD``), or ``sqrt(pi / 2)`` times the weighted mean absolute
-    deviation from the median when the MAD is 0 (more than half the weight on
-    one value); a bag whose values are all equal keeps that value.
+    (``1.4826 * MAD``). When the MAD is 0 (half the weight or more on one
+    value) the estimate is the median, the limit of Huber's estimate as the
+    scale goes to 0, so the influence of outliers stays bounded.
     """
     weights = np.broadcast_to(weights, values.shape)
     median = _sorted_median(values, weights)
@@ -196,9 +196,7 @@ def _sorted_huber(values: NDArray, weights: NDArray, delta: float, max_iter: int
     mad = _sorted_median(
         np.take_along_axis(absolute, order, axis=1), np.take_along_axis(weights, order, axis=1)
     )
-    total = weights.sum(axis=1)
-    mean_absolute = (weights * absolute).sum(axis=1) / total
-    scale = np.where(mad > 0, 1.482602218505602 * mad, np.sqrt(np.pi / 2) * mean_absolute)
+    scale = 1.482602218505602 * mad
     safe_scale = np.where(scale > 0, scale, 1.0)[:, None, :]
     location = median
     for _ in range(max_iter):

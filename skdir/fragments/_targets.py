@@ -249,7 +249,8 @@ or list of such arrays
           values at the cut points instead of being dropped.
         - ``"huber"``: Huber M-estimate of location (Huber 1964) with tuning
           constant ``huber_delta`` in units of the sample's normalised MAD,
-          solved by iteratively reweighted means from the median.
+          solved by iteratively reweighted means from the median (the median
+          itself when the MAD is 0).
         - ``"weighted"``: the weighted mean; requires ``weights``.
         - ``"auto"``: per target, ``"mean"``, ``"huber"`` or ``"median"`` by the
           outlier share of the fragments (rule in
