@@ -131,8 +131,3 @@ INIT_PARAMS["DIRSearchCV"] = _search_params()
 # skdir.fragments: several stats, so that the checks reach the order statistics too.
 INIT_PARAMS["FragmentAggregator"] = {"stats": ("mean", "median", "std", "count")}
 INIT_PARAMS["FragmentSubsampler"] = {"random_state": 0}
-
-
-# skdir.fragments: several stats, so that the checks reach the order statistics too.
-INIT_PARAMS["FragmentAggregator"] = {"stats": ("mean", "median", "std", "count")}
-INIT_PARAMS["FragmentSubsampler"] = {"random_state": 0}
