@@ -35,7 +35,7 @@ _METRICS = ("mae", "mse")
 def _pyplot() -> Any:
     try:
         import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - exercised with matplotlib hidden
+    except ImportError as exc:
         raise ImportError(
             "skdir.plotting needs matplotlib, an optional dependency; install it with "
             '`pip install "skdir[plot]"` (or `pip install matplotlib`).'
