@@ -277,3 +277,20 @@ def test_meta_estimator_bad_input():
         DensityWeightedRegressor(_Recorder(), weight_param="other").fit(X, Y_EXP, other=1)
     with pytest.raises(NotFittedError):
         DensityWeightedRegressor(Ridge()).predict(X)
+
+
+def test_after_a_sampler_the_weights_come_from_the_resampled_targets():
+    from imblearn.pipeline import make_pipeline as make_imblearn_pipeline
+
+    from skdir.resampling import RandomOverSampler
+
+    X = RNG.normal(size=(400, 3))
+    pipe = make_imblearn_pipeline(
+        RandomOverSampler(random_state=0),
+        DensityWeightedRegressor(Ridge(), weighter=LDSWeighter(n_bins=10)),
+    ).fit(X, Y_EXP)
+    X_res, y_res = RandomOverSampler(random_state=0).fit_resample(X, Y_EXP)
+    assert len(y_res) > len(Y_EXP)
+    weights = LDSWeighter(n_bins=10).fit_transform(y_res)
+    direct = Ridge().fit(X_res, y_res, sample_weight=weights)
+    assert pipe[-1].regressor_.coef_ == pytest.approx(direct.coef_)
