@@ -5,6 +5,8 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.preprocessing import StandardScaler
 
@@ -218,6 +220,32 @@ def test_attention_mil_is_permutation_invariant_over_fragments():
     perm = torch.tensor([5, 2, 0, 4, 1, 3])
     torch.testing.assert_close(net(bag[:, perm]), net(bag), rtol=1e-6, atol=1e-6)
     torch.testing.assert_close(net.attention(bag[:, perm]), net.attention(bag)[:, perm])
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    lengths=st.lists(st.integers(1, 6), min_size=1, max_size=5),
+    extra_padding=st.integers(0, 3),
+    seed=st.integers(0, 2**16),
+)
+def test_padded_batches_equal_bags_alone_and_are_order_free(lengths, extra_padding, seed):
+    net = _mil()
+    rng = np.random.default_rng(seed)
+    bags = [rng.normal(size=(k, 4)).astype(np.float32) for k in lengths]
+    padded = check_bags(bags)
+    padded = np.concatenate(
+        [padded, np.full((len(bags), extra_padding, 4), np.nan, np.float32)], axis=1
+    )
+    X = torch.from_numpy(padded)
+    with torch.no_grad():
+        batched, weights = net(X), net.attention(X)
+        shuffled = torch.from_numpy(np.stack([p[rng.permutation(len(p))] for p in padded]))
+        torch.testing.assert_close(net(shuffled), batched, rtol=1e-5, atol=1e-6)
+        for i, bag in enumerate(bags):
+            alone = net(torch.from_numpy(bag)[None])[0]
+            torch.testing.assert_close(batched[i], alone, rtol=1e-5, atol=1e-6)
+    assert torch.all(weights[torch.isnan(X).all(-1)] == 0.0)
+    torch.testing.assert_close(weights.sum(1), torch.ones(len(bags)))
 
 
 def test_attention_mil_module_rejects_bad_bags():
