@@ -601,6 +601,7 @@ def _free_port():
 
 @pytest.fixture(scope="module")
 def postgres_url():
+    pytest.importorskip("psycopg2", reason="psycopg2(-binary) is needed to reach PostgreSQL")
     url = os.environ.get("SKDIR_TEST_POSTGRES_URL")
     if url:
         yield url
@@ -641,3 +642,38 @@ def test_two_workers_share_one_postgresql_study(tmp_path, postgres_url):
     optuna.create_study(study_name="shared", storage=postgres_url, direction="maximize")
     _run_workers(tmp_path, repr(postgres_url))
     _check_shared_study(postgres_url, 2, 12)
+
+
+def test_timeout_without_n_trials_and_verbose_summary(data, capsys):
+    X, y = data
+    start = time.perf_counter()
+    search = DIRSearchCV(
+        Ridge(), {"alpha": (1e-2, 1e2, "log")}, n_trials=None, timeout=1.0, cv=3, verbose=1
+    ).fit(X, y)
+    assert time.perf_counter() - start < 30
+    n = len(search.cv_results_["params"])
+    assert n >= 1 and len(search.study_.trials) == n
+    out = capsys.readouterr().out
+    assert f"DIRSearchCV: {n} trials ({n} complete, 0 pruned, 0 failed); best trial" in out
+    assert f"{search.best_score_:.6g}" in out
+
+
+def test_default_search_space_for_weighting_and_target_steps():
+    weighting = pytest.importorskip("skdir.weighting")
+    target = pytest.importorskip("skdir.target")
+    est = TransformedTargetRegressor(
+        regressor=weighting.DensityWeightedRegressor(Ridge(), weighter=weighting.LDSWeighter()),
+        transformer=target.TargetDistributionNormalizer(),
+    )
+    space = default_search_space(est)
+    assert sorted(space) == [
+        "regressor__weighter__kernel",
+        "regressor__weighter__ks",
+        "regressor__weighter__reweight",
+        "regressor__weighter__sigma",
+        "transformer__method",
+    ]
+    assert space["regressor__weighter__ks"] == IntDistribution(3, 9, step=2)
+    X, y = make_regression(n_samples=60, n_features=3, noise=5.0, random_state=0)
+    search = DIRSearchCV(est, space, n_trials=3, cv=2, random_state=0).fit(X, y - y.min() + 1)
+    assert list(search.cv_results_["state"]) == ["complete"] * 3
