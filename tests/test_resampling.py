@@ -454,3 +454,46 @@ def test_resampled_targets_stay_near_the_data_range(cls):
     _, y_res = cls(random_state=0).fit_resample(X, y)
     spread = y.max() - y.min()
     assert y_res.min() >= y.min() - 0.1 * spread and y_res.max() <= y.max() + 0.1 * spread
+
+
+# ------------------------------------------------- one-pass neighbours of SMOGN
+@pytest.mark.parametrize("working_memory", [1024, 0.01])  # one block; many 1-row blocks
+def test_segment_neighbours_equal_brute_force(working_memory):
+    from sklearn import config_context
+
+    from skdir.resampling._smote import segment_neighbours
+
+    rng = np.random.RandomState(0)
+    Z = rng.normal(size=(41, 6))
+    Z[7] = Z[3]  # a duplicate: each is the other's neighbour at distance 0
+    used = np.array([0, 3, 7, 8, 20, 40])
+    k = 4
+    with config_context(working_memory=working_memory), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "could not adhere to working_memory"
+        distances, indices, half_median = segment_neighbours(Z, used, k)
+    full = np.linalg.norm(Z[:, None, :] - Z[None, :, :], axis=-1)
+    np.fill_diagonal(full, 0.0)
+    np.testing.assert_allclose(half_median, 0.5 * np.median(full[used], axis=1), atol=1e-12)
+    others = full[used].copy()
+    others[np.arange(len(used)), used] = np.inf
+    expected = np.sort(others, axis=1)[:, :k]
+    np.testing.assert_allclose(distances, expected, atol=1e-12)
+    np.testing.assert_allclose(np.take_along_axis(others, indices, axis=1), expected, atol=1e-12)
+    assert not np.any(indices == used[:, None])  # never its own neighbour
+    assert indices[1, 0] == 7 and indices[2, 0] == 3 and distances[1, 0] == pytest.approx(0)
+    # the same neighbours as scikit-learn's search, which SMOTER and knn_median use
+    ref_dist, ref_idx = NearestNeighbors(n_neighbors=k).fit(Z).kneighbors()
+    np.testing.assert_allclose(distances, ref_dist[used], atol=1e-12)
+    np.testing.assert_array_equal(indices[[0, 3, 4, 5]], ref_idx[used][[0, 3, 4, 5]])
+
+
+def test_smogn_rows_do_not_depend_on_the_distance_block_size():
+    from sklearn import config_context
+
+    X, y = skewed(n=400, d=30, seed=1)
+    with config_context(working_memory=0.05), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        small = SMOGN(random_state=0).fit_resample(X, y)
+    large = SMOGN(random_state=0).fit_resample(X, y)
+    np.testing.assert_array_equal(small[0], large[0])
+    np.testing.assert_array_equal(small[1], large[1])

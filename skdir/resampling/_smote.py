@@ -7,6 +7,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from sklearn import get_config
 from sklearn.metrics import pairwise_distances_chunked
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -101,11 +102,11 @@ class _NeighbourSampler(BaseRegressionSampler):
             )
             k = size - 1
         Z = self._metric_rows(X_segment)
-        search = NearestNeighbors(n_neighbors=k, n_jobs=self.n_jobs).fit(Z)
-        distances, indices = search.kneighbors()  # excludes each row itself
+        used, seed_rows = np.unique(seeds, return_inverse=True)
+        distances, indices, radius = self._neighbours(Z, used, k)
         pick = rng.randint(k, size=len(seeds))
-        neighbours = indices[seeds, pick]
-        safe, scale = self._safe_rule(Z, seeds, distances, distances[seeds, pick])
+        neighbours = indices[seed_rows, pick]
+        safe, scale = self._safe_rule(seed_rows, distances, distances[seed_rows, pick], radius)
         X_new = np.empty((len(seeds), X.shape[1]), dtype=X.dtype)
         y_new = np.empty((len(seeds), *y.shape[1:]), dtype=np.float64)
         if np.any(safe):
@@ -126,9 +127,20 @@ class _NeighbourSampler(BaseRegressionSampler):
         n_safe = int(np.sum(safe))
         return X_new, y_new, (n_safe, len(seeds) - n_safe)
 
-    def _safe_rule(self, Z, seeds, knn_distances, chosen_distances):
+    def _neighbours(self, Z: NDArray, used: NDArray[np.intp], k: int):
+        """Return the k nearest neighbours of the rows ``used`` of ``Z``, self excluded.
+
+        Returns ``(distances, indices, radius)``, the first two of shape
+        ``(len(used), k)`` in increasing distance, ``indices`` into ``Z``;
+        ``radius`` is per-row data for ``_safe_rule`` (None here).
+        """
+        search = NearestNeighbors(n_neighbors=k, n_jobs=self.n_jobs).fit(Z)
+        distances, indices = search.kneighbors()  # excludes each row itself
+        return distances[used], indices[used], None
+
+    def _safe_rule(self, seed_rows, knn_distances, chosen_distances, radius):
         """Return (interpolate?, noise scale) per new row."""
-        n = len(seeds)
+        n = len(seed_rows)
         return np.ones(n, dtype=bool), np.zeros(n)
 
 
@@ -266,8 +278,11 @@ class SMOGN(_NeighbourSampler):
     Notes
     -----
     The median distance from a seed to its whole segment needs every
-    seed-to-segment distance: it is computed in chunks (``O(chunk)`` memory,
-    ``O(n_b^2 d)`` time per segment of ``n_b`` rows).
+    seed-to-segment distance: they are computed in chunks of at most 256 MiB
+    (``O(n_b^2 d)`` time per segment of ``n_b`` rows), and the same pass gives
+    the seeds' nearest neighbours, so the default rule costs one pass over the
+    distances (``safe_radius="knn_median"`` uses scikit-learn's neighbour search
+    instead).
 
     Use samplers inside :class:`imblearn.pipeline.Pipeline` (they run at fit
     time only). A ``sample_weight`` cannot be passed through a sampler: weights
@@ -320,19 +335,78 @@ class SMOGN(_NeighbourSampler):
         self.categorical_features = categorical_features
         self.n_jobs = n_jobs
 
-    def _safe_rule(self, Z, seeds, knn_distances, chosen_distances):
+    def _neighbours(self, Z, used, k):
         if self.safe_radius == "knn_median":
-            half_median = 0.5 * np.median(knn_distances, axis=1)
-        else:
-            half_median = np.zeros(len(Z))
-            used = np.unique(seeds)
-            chunks = pairwise_distances_chunked(
-                Z[used],
-                Z,
-                reduce_func=lambda block, start: np.median(block, axis=1),
-                n_jobs=self.n_jobs,
-            )
-            half_median[used] = 0.5 * np.concatenate(list(chunks))
-        max_distance = half_median[seeds]
+            distances, indices, _ = super()._neighbours(Z, used, k)
+            return distances, indices, 0.5 * np.median(distances, axis=1)
+        return segment_neighbours(Z, used, k, n_jobs=self.n_jobs)
+
+    def _safe_rule(self, seed_rows, knn_distances, chosen_distances, radius):
+        max_distance = radius[seed_rows]
         safe = chosen_distances < max_distance
         return safe, np.minimum(max_distance, float(self.pert))
+
+
+#: Largest block of distances (MiB) that ``segment_neighbours`` holds at once.
+_MAX_WORKING_MEMORY = 256
+
+
+def segment_neighbours(
+    Z: NDArray, used: NDArray[np.intp], k: int, *, n_jobs: int | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.float64]]:
+    """Nearest neighbours and half the median distance of rows of a segment, in one pass.
+
+    SMOGN's safe test needs, for each seed, its distance to every row of its
+    segment (to take the median); the same distances contain the seed's
+    nearest neighbours. One chunked pass over the Euclidean distances from
+    ``Z[used]`` to ``Z`` gives both, instead of a neighbour search plus a
+    second full pass, and the median is taken in place (no copy of a block).
+    Blocks hold at most ``min(working_memory, 256)`` MiB of distances
+    (scikit-learn's ``working_memory`` setting).
+
+    Parameters
+    ----------
+    Z : ndarray of shape (m, n_features)
+        Rows of the segment in the space whose Euclidean distance is used.
+    used : ndarray of int, shape (n_used,)
+        The rows (indices into ``Z``) whose neighbours are needed.
+    k : int
+        Neighbours per row, ``1 <= k <= m - 1``; a row is not its own neighbour
+        (duplicates of it are, at distance 0).
+    n_jobs : int or None, default=None
+        Parallel jobs of scikit-learn's ``pairwise_distances_chunked``.
+
+    Returns
+    -------
+    distances : ndarray of shape (n_used, k)
+        Distances to the neighbours, increasing.
+    indices : ndarray of shape (n_used, k)
+        The neighbours, indices into ``Z``.
+    half_median : ndarray of shape (n_used,)
+        Half the median of the distances from each row to all ``m`` rows of the
+        segment, its own 0 included (Branco et al. 2017, Algorithm 1).
+    """
+
+    def reduce(block: NDArray, start: int):
+        own = used[start : start + len(block)]
+        rows = np.arange(len(block))
+        block[rows, own] = np.inf  # a row is not its own neighbour
+        nearest = np.argpartition(block, k - 1, axis=1)[:, :k]
+        near = np.take_along_axis(block, nearest, axis=1)
+        order = np.argsort(near, axis=1, kind="stable")
+        nearest = np.take_along_axis(nearest, order, axis=1)
+        near = np.take_along_axis(near, order, axis=1)
+        block[rows, own] = 0.0  # exact self-distance for the median
+        return near, nearest, 0.5 * np.median(block, axis=1, overwrite_input=True)
+
+    chunks = list(
+        pairwise_distances_chunked(
+            Z[used],
+            Z,
+            reduce_func=reduce,
+            n_jobs=n_jobs,
+            working_memory=min(_MAX_WORKING_MEMORY, get_config()["working_memory"]),
+        )
+    )
+    distances, indices, half_median = (np.concatenate(part) for part in zip(*chunks, strict=True))
+    return distances, indices.astype(np.intp, copy=False), half_median
