@@ -10,10 +10,19 @@ training set keep the scale of the unweighted loss.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from torch import nn
 
-__all__ = ["LOSSES", "WeightedRegressionLoss", "elementwise_loss"]
+__all__ = [
+    "BMSE_FORMS",
+    "LOSSES",
+    "BalancedMSELoss",
+    "UncertaintyWeighting",
+    "WeightedRegressionLoss",
+    "elementwise_loss",
+]
 
 LOSSES = ("mse", "l1", "huber", "focal_mse", "focal_l1")
 
@@ -151,3 +160,189 @@ class WeightedRegressionLoss(nn.Module):
         if weight is None:
             return per_sample.mean()
         return (weight.reshape(-1).to(per_sample.dtype) * per_sample).mean()
+
+
+BMSE_FORMS = ("bmc", "gai", "bni")
+
+
+class BalancedMSELoss(nn.Module):
+    """Balanced MSE: regression likelihood corrected to a balanced label prior.
+
+    Ren, Zhang, Zhang, Liu & Wang, "Balanced MSE for Imbalanced Visual Regression"
+    (CVPR 2022). Reading the MSE as the negative log-likelihood of a Gaussian
+    ``N(y; y_hat, sigma^2 I)`` under the *training* label distribution ``p_train``,
+    the likelihood under a uniform label distribution is obtained by Bayes' rule,
+    ``p_bal(y | x) ∝ p_train(y | x) / p_train(y)``, whose negative log is, up to
+    constants (``d`` is the number of targets)::
+
+        L = -log N(y; y_hat, sigma^2 I) + log ∫ N(y'; y_hat, sigma^2 I) p_train(y') dy'
+
+    The three forms differ in how the integral over ``p_train`` is estimated:
+
+    - ``"bmc"`` (batch Monte Carlo): by the targets ``y_j`` of the batch. The loss of
+      sample ``i`` is then the cross-entropy of the "class" ``i`` under the logits
+      ``-||y_hat_i - y_j||^2 / (2 sigma^2)`` over ``j``, i.e.
+      ``||y_hat_i - y_i||^2 / (2 sigma^2) + logsumexp_j(-||y_hat_i - y_j||^2 / (2 sigma^2))``.
+      It needs at least 2 samples per batch (a batch of one gives 0).
+    - ``"gai"`` (Gaussian approximation): ``p_train`` is a Gaussian mixture with
+      weights ``pi_k``, means ``mu_k`` and per-target variances ``s_k^2``. The
+      integral is a mixture of Gaussians, so
+      ``L = ||y_hat - y||^2 / (2 sigma^2) + (d/2) log sigma^2
+      + logsumexp_k[log pi_k - 1/2 sum_t log(sigma^2 + s_kt^2)
+      - sum_t (y_hat_t - mu_kt)^2 / (2 (sigma^2 + s_kt^2))]``.
+    - ``"bni"`` (bin-based numerical integration): ``p_train`` is point masses
+      ``pi_k`` at the bin centres ``mu_k``, the ``s_k = 0`` case of GAI, in which the
+      ``log sigma^2`` terms cancel (the loss may be negative: constants are dropped).
+
+    As in the paper's code, the loss is multiplied by ``2 sigma^2`` (detached) so
+    that it is on the scale of the MSE, and ``sigma`` is a learnable parameter
+    ``noise_sigma`` (:class:`~skdir.nn.DIRRegressor` gives it its own learning
+    rate). Several targets use the multi-dimensional (isotropic) form above, so
+    the targets should be on comparable scales (standardise them). The batch loss
+    is the mean of ``weight * L_i``.
+
+    Parameters
+    ----------
+    form : {"bmc", "gai", "bni"}, default="bmc"
+        Estimator of the balancing term.
+    init_sigma : float, default=1.0
+        Initial noise scale ``sigma`` in target units.
+    prior_locations : array-like of shape (n_components, n_targets) or None
+        Component means (GAI) or bin centres (BNI); required by those forms.
+    prior_probs : array-like of shape (n_components,) or None
+        Component weights (normalised to sum 1); required by GAI and BNI.
+    prior_scales : array-like of shape (n_components, n_targets) or None
+        Component standard deviations (GAI only; zeros give BNI).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdir.nn.losses import BalancedMSELoss
+    >>> loss = BalancedMSELoss("bmc", init_sigma=1.0)
+    >>> pred, target = torch.tensor([[0.0], [1.0]]), torch.tensor([[0.0], [2.0]])
+    >>> round(loss(pred, target).item(), 4)  # 2 * (log(1 + e^-2) + log 2) / 2
+    0.8201
+    """
+
+    def __init__(
+        self,
+        form: str = "bmc",
+        init_sigma: float = 1.0,
+        prior_locations: ArrayLike | None = None,
+        prior_probs: ArrayLike | None = None,
+        prior_scales: ArrayLike | None = None,
+    ) -> None:
+        super().__init__()
+        if form not in BMSE_FORMS:
+            raise ValueError(f"Unknown balanced MSE form {form!r}; choose one of bmc, gai, bni.")
+        if not init_sigma > 0:
+            raise ValueError(f"init_sigma must be positive, got {init_sigma!r}.")
+        self.form = form
+        self.noise_sigma = nn.Parameter(torch.tensor(float(init_sigma)))
+        if form == "bmc":
+            return
+        if prior_locations is None or prior_probs is None:
+            raise ValueError(
+                f"form={form!r} needs the training label distribution: prior_locations and "
+                "prior_probs."
+            )
+        locations = torch.as_tensor(np.asarray(prior_locations, dtype=np.float32))
+        locations = locations.reshape(len(locations), -1)
+        probs = torch.as_tensor(np.asarray(prior_probs, dtype=np.float64)).reshape(-1)
+        if len(probs) != len(locations) or not torch.all(probs >= 0) or probs.sum() <= 0:
+            raise ValueError(
+                "prior_probs must be non-negative, not all zero, with one entry per location."
+            )
+        keep = probs > 0
+        scales = torch.zeros_like(locations)
+        if form == "gai" and prior_scales is not None:
+            scales = torch.as_tensor(np.asarray(prior_scales, dtype=np.float32)).reshape(
+                locations.shape
+            )
+        self.register_buffer("prior_locations", locations[keep])
+        self.register_buffer("prior_log_probs", (probs[keep] / probs.sum()).log().float())
+        self.register_buffer("prior_vars", (scales[keep] ** 2).float())
+
+    def balanced_nll(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Return the per-sample balanced negative log-likelihood (before rescaling)."""
+        pred = pred.reshape(len(pred), -1)
+        target = target.reshape(len(target), -1).to(pred.dtype)
+        if pred.shape != target.shape:
+            raise ValueError(
+                f"pred has shape {tuple(pred.shape)} but target has {tuple(target.shape)}."
+            )
+        noise_var = self.noise_sigma.to(pred.dtype) ** 2
+        if self.form == "bmc":
+            logits = -torch.cdist(pred, target).pow(2) / (2 * noise_var)
+            labels = torch.arange(len(pred), device=pred.device)
+            return nn.functional.cross_entropy(logits, labels, reduction="none")
+        d = pred.shape[1]
+        fit_term = (pred - target).pow(2).sum(1) / (2 * noise_var)
+        total_var = noise_var + self.prior_vars.to(pred.dtype)  # (K, d)
+        diff = pred[:, None, :] - self.prior_locations.to(pred.dtype)[None]  # (n, K, d)
+        log_mix = (
+            self.prior_log_probs.to(pred.dtype)[None]
+            - 0.5 * total_var.log().sum(1)[None]
+            - (diff.pow(2) / (2 * total_var[None])).sum(2)
+        )
+        return fit_term + 0.5 * d * noise_var.log() + torch.logsumexp(log_mix, dim=1)
+
+    def forward(
+        self, pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Return the weighted mean balanced MSE of the batch (MSE scale)."""
+        per_sample = self.balanced_nll(pred, target)
+        per_sample = per_sample * (2 * self.noise_sigma.detach().to(per_sample.dtype) ** 2)
+        if weight is None:
+            return per_sample.mean()
+        return (weight.reshape(-1).to(per_sample.dtype) * per_sample).mean()
+
+
+class UncertaintyWeighting(nn.Module):
+    """Uncertainty-weighted sum of per-target losses (homoscedastic task uncertainty).
+
+    Kendall, Gal & Cipolla, "Multi-Task Learning Using Uncertainty to Weigh Losses
+    for Scene Geometry and Semantics" (CVPR 2018). For a Gaussian likelihood with a
+    learned noise variance ``sigma_t^2`` per target, the negative log-likelihood is
+    ``L_t / (2 sigma_t^2) + log sigma_t`` up to constants. With ``s_t = log sigma_t^2``
+    (learned, initialised at 0, numerically stable) the total loss is::
+
+        sum_t 0.5 * exp(-s_t) * L_t + 0.5 * s_t
+
+    whose minimum in ``s_t`` is at ``exp(s_t) = L_t``: a noisier target (larger
+    loss) gets the smaller weight ``exp(-s_t)``.
+
+    Parameters
+    ----------
+    n_targets : int
+        Number of per-target losses.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdir.nn.losses import UncertaintyWeighting
+    >>> weighting = UncertaintyWeighting(2)
+    >>> weighting(torch.tensor([1.0, 3.0])).item()  # 0.5 * 1 + 0.5 * 3 at s = 0
+    2.0
+    """
+
+    def __init__(self, n_targets: int) -> None:
+        super().__init__()
+        if int(n_targets) < 1:
+            raise ValueError(f"n_targets must be at least 1, got {n_targets!r}.")
+        self.log_vars = nn.Parameter(torch.zeros(int(n_targets)))
+
+    @property
+    def weights(self) -> torch.Tensor:
+        """The current weights ``exp(-s_t)`` of the targets."""
+        return torch.exp(-self.log_vars.detach())
+
+    def forward(self, per_target_losses: torch.Tensor) -> torch.Tensor:
+        """Combine a vector of per-target losses into one loss."""
+        losses = per_target_losses.reshape(-1)
+        if len(losses) != len(self.log_vars):
+            raise ValueError(
+                f"got {len(losses)} per-target losses for {len(self.log_vars)} targets."
+            )
+        log_vars = self.log_vars.to(losses.dtype)
+        return (0.5 * torch.exp(-log_vars) * losses + 0.5 * log_vars).sum()

@@ -29,14 +29,22 @@ from sklearn.utils.validation import (
 )
 from skorch import NeuralNetRegressor
 from skorch.callbacks import EarlyStopping
-from skorch.dataset import ValidSplit
+from skorch.dataset import ValidSplit, unpack_data
 from skorch.utils import to_tensor
 
 from ..density import KERNELS, LabelDensity
 from ._bags import bag_attention, validate_bags
+from .augment import feature_dropout, gaussian_noise, mixup_batch
 from .fds import FeatureDistributionSmoothing
-from .losses import LOSSES, WeightedRegressionLoss
+from .losses import (
+    BMSE_FORMS,
+    LOSSES,
+    BalancedMSELoss,
+    UncertaintyWeighting,
+    WeightedRegressionLoss,
+)
 from .modules import MLP, AttentionMIL, FusionTransformer, TwoTower
+from .regularizers import conr_loss, norm_order_loss, norm_target_loss, ranksim_loss
 
 __all__ = ["DIRRegressor"]
 
@@ -88,7 +96,23 @@ class DIRRegressor(NeuralNetRegressor):
       separably along each target.
     - **Losses**: ``"mse"``, ``"l1"``, ``"huber"``, ``"focal_mse"``, ``"focal_l1"``
       (Focal-R), all per-sample weighted (see :mod:`skdir.nn.losses`); their
-      ``beta``/``gamma``/``activation`` are set as ``criterion__beta=...``.
+      ``beta``/``gamma``/``activation`` are set as ``criterion__beta=...``;
+      ``"bmse"`` is Balanced MSE (Ren et al., CVPR 2022;
+      :class:`~skdir.nn.losses.BalancedMSELoss`).
+    - **Regularisers** on the penultimate features ``z`` (pre-FDS), each switched
+      on by a positive weight (:mod:`skdir.nn.regularizers`): RankSim
+      (``ranksim_weight``), ConR (``conr_weight``) and feature-norm ordinality
+      (``norm_order_weight``, and the fine-tuning stage ``norm_finetune_epochs``).
+    - **Augmentation**, in training steps only (:mod:`skdir.nn.augment`): mixup
+      or C-Mixup (``mixup``), Gaussian input noise (``input_noise``) and input
+      feature dropout (``feature_dropout``).
+    - **Multi-task weighting** of two or more targets by learned uncertainty
+      (``multitask_weighting="uncertainty"``, Kendall et al., CVPR 2018).
+
+    Every option combines with the others and with LDS/FDS, for 1-D and 2-D
+    ``y``. Distances between targets (RankSim, ConR, C-Mixup) are measured on
+    the network's targets (after ``target_transformer``) divided by their
+    training standard deviation, per target.
 
     Label density, LDS weights and FDS bins are computed on ``y`` as given to
     ``fit``. With ``target_transformer`` the network is trained on transformed
@@ -157,6 +181,62 @@ class DIRRegressor(NeuralNetRegressor):
     fds_shrinkage : float, default=2.0
         Pseudo-count with which each bin's epoch statistics are shrunk toward the
         statistics of all samples (sparse bins of small data); 0 switches it off.
+    bmse_form : {"bmc", "gai", "bni"}, default="bmc"
+        Balanced MSE estimator (``loss="bmse"``): batch Monte Carlo, or the
+        training label distribution of ``label_density_`` as a Gaussian mixture
+        (GAI: one component per bin, at its centre, with the bin's variance
+        ``width^2 / 12``, weighted by its count; the paper fits an 8-component
+        GMM instead) or as point masses at the bin centres (BNI).
+    bmse_init_sigma : float, default=1.0
+        Initial noise scale of Balanced MSE, in units of the network's targets.
+    bmse_sigma_lr : float, default=1e-2
+        Learning rate of the noise scale (no weight decay); 0 keeps it fixed.
+    ranksim_weight : float, default=0.0
+        Weight of the RankSim term (mean over anchors); 0 switches it off.
+    ranksim_lambda : float, default=2.0
+        Interpolation strength of RankSim's blackbox ranking gradient.
+    conr_weight : float, default=0.0
+        Weight of the ConR term; 0 switches it off. ConR contrasts the batch with
+        a second view of it: a second forward pass (other dropout masks) of the
+        inputs with fresh ``input_noise``/``feature_dropout`` when those are set.
+    conr_temperature : float, default=0.2
+        ConR softmax temperature.
+    conr_threshold : float, default=0.25
+        Label distance (in training standard deviations) up to which two samples
+        are positives; predictions this close with labels farther apart are
+        negatives.
+    conr_push : float, default=0.01
+        ConR pushing power of negatives, ``exp(push * label distance)``.
+    norm_order_weight : float, default=0.0
+        Weight of the feature-norm ordinality hinge on batch bin prototypes
+        (bins of ``label_density_``); 0 switches it off.
+    norm_finetune_epochs : int, default=0
+        Epochs of the second stage of feature-norm ordinality: after training, a
+        line from target to feature norm is fitted per target on the many-shot
+        bins (those holding at least the median count of the non-empty bins;
+        stored as ``norm_intercept_``/``norm_slope_``), then training continues
+        for this many epochs with ``norm_finetune_weight`` times the squared
+        distance of every sample's feature norm to that line.
+    norm_finetune_weight : float, default=1.0
+        Weight of the fine-tuning term.
+    mixup : {None, "none", "mixup", "c_mixup", "c-mixup"}, default=None
+        Mix training batches: random partners (mixup) or partners drawn by label
+        similarity (C-Mixup, Yao et al., NeurIPS 2022). Inputs, targets and
+        sample weights are mixed; the bins of FDS and of the norm regulariser
+        follow the dominant partner. Needs 2-D inputs (not bags).
+    mixup_alpha : float, default=2.0
+        ``lam ~ Beta(alpha, alpha)``, one per batch.
+    cmixup_bandwidth : float, default=0.5
+        C-Mixup kernel bandwidth, in training standard deviations of the targets.
+    input_noise : float, default=0.0
+        Standard deviation of Gaussian noise added to training inputs (input units).
+    feature_dropout : float, default=0.0
+        Probability of zeroing each training input entry (inverted dropout).
+    multitask_weighting : {None, "uncertainty"}, default=None
+        ``"uncertainty"`` weighs the per-target training losses by learned
+        log-variances (two or more targets; not with ``bmse_form`` "gai"/"bni").
+        The learned weights are ``task_weighting_.weights``. Validation losses
+        stay the plain mean over targets.
     target_transformer : transformer or None, default=None
         Fitted on the 2-D targets; the network learns the transformed targets and
         predictions are inverse-transformed (e.g. ``StandardScaler()`` or
@@ -237,7 +317,7 @@ class DIRRegressor(NeuralNetRegressor):
     """
 
     _dir_parameter_constraints: dict = {
-        "loss": [StrOptions(set(LOSSES))],
+        "loss": [StrOptions({*LOSSES, "bmse"})],
         "lds": ["boolean"],
         "lds_kernel": [StrOptions(set(KERNELS))],
         "lds_ks": [Interval(Integral, 1, None, closed="left")],
@@ -255,6 +335,24 @@ class DIRRegressor(NeuralNetRegressor):
         "fds_clip": [tuple, list],
         "fds_var_floor": [Interval(Real, 0, None, closed="left")],
         "fds_shrinkage": [Interval(Real, 0, None, closed="left")],
+        "bmse_form": [StrOptions(set(BMSE_FORMS))],
+        "bmse_init_sigma": [Interval(Real, 0, None, closed="neither")],
+        "bmse_sigma_lr": [Interval(Real, 0, None, closed="left")],
+        "ranksim_weight": [Interval(Real, 0, None, closed="left")],
+        "ranksim_lambda": [Interval(Real, 0, None, closed="neither")],
+        "conr_weight": [Interval(Real, 0, None, closed="left")],
+        "conr_temperature": [Interval(Real, 0, None, closed="neither")],
+        "conr_threshold": [Interval(Real, 0, None, closed="neither")],
+        "conr_push": [Interval(Real, 0, None, closed="left")],
+        "norm_order_weight": [Interval(Real, 0, None, closed="left")],
+        "norm_finetune_epochs": [Interval(Integral, 0, None, closed="left")],
+        "norm_finetune_weight": [Interval(Real, 0, None, closed="left")],
+        "mixup": [StrOptions({"none", "mixup", "c_mixup", "c-mixup"}), None],
+        "mixup_alpha": [Interval(Real, 0, None, closed="neither")],
+        "cmixup_bandwidth": [Interval(Real, 0, None, closed="neither")],
+        "input_noise": [Interval(Real, 0, None, closed="left")],
+        "feature_dropout": [Interval(Real, 0, 1, closed="left")],
+        "multitask_weighting": [StrOptions({"uncertainty"}), None],
         "target_transformer": [HasMethods(["fit", "transform", "inverse_transform"]), None],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="left"), None],
@@ -287,6 +385,24 @@ class DIRRegressor(NeuralNetRegressor):
         fds_clip: tuple[float, float] = (0.1, 10.0),
         fds_var_floor: float = 1e-4,
         fds_shrinkage: float = 2.0,
+        bmse_form: str = "bmc",
+        bmse_init_sigma: float = 1.0,
+        bmse_sigma_lr: float = 1e-2,
+        ranksim_weight: float = 0.0,
+        ranksim_lambda: float = 2.0,
+        conr_weight: float = 0.0,
+        conr_temperature: float = 0.2,
+        conr_threshold: float = 0.25,
+        conr_push: float = 0.01,
+        norm_order_weight: float = 0.0,
+        norm_finetune_epochs: int = 0,
+        norm_finetune_weight: float = 1.0,
+        mixup: str | None = None,
+        mixup_alpha: float = 2.0,
+        cmixup_bandwidth: float = 0.5,
+        input_noise: float = 0.0,
+        feature_dropout: float = 0.0,
+        multitask_weighting: str | None = None,
         target_transformer: Any = None,
         early_stopping: bool = True,
         validation_fraction: float | None = 0.1,
@@ -334,6 +450,24 @@ class DIRRegressor(NeuralNetRegressor):
         self.fds_clip = fds_clip
         self.fds_var_floor = fds_var_floor
         self.fds_shrinkage = fds_shrinkage
+        self.bmse_form = bmse_form
+        self.bmse_init_sigma = bmse_init_sigma
+        self.bmse_sigma_lr = bmse_sigma_lr
+        self.ranksim_weight = ranksim_weight
+        self.ranksim_lambda = ranksim_lambda
+        self.conr_weight = conr_weight
+        self.conr_temperature = conr_temperature
+        self.conr_threshold = conr_threshold
+        self.conr_push = conr_push
+        self.norm_order_weight = norm_order_weight
+        self.norm_finetune_epochs = norm_finetune_epochs
+        self.norm_finetune_weight = norm_finetune_weight
+        self.mixup = mixup
+        self.mixup_alpha = mixup_alpha
+        self.cmixup_bandwidth = cmixup_bandwidth
+        self.input_noise = input_noise
+        self.feature_dropout = feature_dropout
+        self.multitask_weighting = multitask_weighting
         self.target_transformer = target_transformer
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -397,6 +531,8 @@ class DIRRegressor(NeuralNetRegressor):
         """
         self._check_dir_params()
         X_dict, y_train = self._prepare_training_data(X, y, sample_weight, reset=True)
+        scale = y_train.std(axis=0)
+        self._label_scale_ = np.where(scale > 0, scale, 1.0)  # label distances in stds
         self._target_mean_ = y_train.mean(axis=0)  # initial output bias
         n_samples = len(y_train)
         eval_data = None
@@ -426,6 +562,8 @@ class DIRRegressor(NeuralNetRegressor):
         try:
             with self._seeded():
                 super().fit(X_dict, y_train)
+                if self.norm_finetune_epochs:
+                    self._finetune_feature_norms(X_dict, y_train)
         finally:
             self._eval_data_ = None
         return self
@@ -538,6 +676,33 @@ class DIRRegressor(NeuralNetRegressor):
             )
         module_class = self._module_class()
         self._check_module_params(module_class)
+        self._check_method_params(module_class)
+
+    def _check_method_params(self, module_class: type) -> None:
+        """Check the balanced-MSE, regulariser and augmentation options."""
+        pairwise = [
+            name
+            for name, on in (
+                ("ranksim_weight", self.ranksim_weight > 0),
+                ("conr_weight", self.conr_weight > 0),
+                (
+                    "loss='bmse' with bmse_form='bmc'",
+                    self.loss == "bmse" and self.bmse_form == "bmc",
+                ),
+            )
+            if on
+        ]
+        if pairwise and isinstance(self.batch_size, Integral) and self.batch_size < 2:
+            raise ValueError(
+                f"{', '.join(pairwise)} compare the samples of a batch with each other, but "
+                f"batch_size={self.batch_size}; use batch_size >= 2 (a final batch of one "
+                "sample contributes 0 to these terms)."
+            )
+        if self.mixup not in (None, "none") and getattr(module_class, "accepts_bags", False):
+            raise ValueError(
+                f"mixup={self.mixup!r} mixes rows of 2-D inputs and cannot mix bags of "
+                f"fragments ({module_class.__name__}); set mixup=None."
+            )
 
     def _module_class(self) -> type:
         module = self.module
@@ -669,6 +834,9 @@ class DIRRegressor(NeuralNetRegressor):
             "sample_weight": weight.astype(np.float32),
             "bins": bins.astype(np.int64),
         }
+        if self._uses_norm_terms():  # per-target bins of the feature-norm terms
+            label_bins = self.label_density_.bin_index(y)
+            X_dict["label_bins"] = np.asarray(label_bins, dtype=np.int64).reshape(len(y), -1)
         return X_dict, columns.astype(np.float32)
 
     def _prepare_eval_set(self, eval_set: Any) -> tuple[dict[str, NDArray], NDArray]:
@@ -703,7 +871,12 @@ class DIRRegressor(NeuralNetRegressor):
             "ks": self.lds_ks,
             "sigma": self.lds_sigma,
         }
-        needed = self.lds or self.fds
+        needed = (
+            self.lds
+            or self.fds
+            or self._uses_norm_terms()
+            or (self.loss == "bmse" and self.bmse_form != "bmc")
+        )
         n_targets = 1 if y.ndim == 1 else y.shape[1]
         if n_targets > 2:
             if needed:
@@ -836,15 +1009,136 @@ class DIRRegressor(NeuralNetRegressor):
         return self
 
     def initialize_criterion(self):
-        """Build the loss, passing ``loss`` to a ``WeightedRegressionLoss``."""
+        """Build the loss, passing ``loss`` to a ``WeightedRegressionLoss``.
+
+        With ``loss="bmse"`` and the default criterion the loss is a
+        :class:`~skdir.nn.losses.BalancedMSELoss`; with
+        ``multitask_weighting="uncertainty"`` an
+        :class:`~skdir.nn.losses.UncertaintyWeighting` (``task_weighting_``) is
+        added, whose log-variances are trained with the network.
+        """
         kwargs = self.get_params_for("criterion")
         criterion = self.criterion
         if isinstance(criterion, torch.nn.Module):
             raise ValueError("criterion must be a class, not an instance.")
-        if inspect.isclass(criterion) and issubclass(criterion, WeightedRegressionLoss):
-            kwargs.setdefault("loss", self.loss)
-        self.criterion_ = criterion(**kwargs)
+        default = inspect.isclass(criterion) and issubclass(
+            criterion, (WeightedRegressionLoss, BalancedMSELoss)
+        )
+        if self.loss == "bmse" and default:
+            self.criterion_ = BalancedMSELoss(
+                self.bmse_form, float(self.bmse_init_sigma), **self._bmse_prior()
+            )
+        else:
+            if default:
+                kwargs.setdefault("loss", self.loss)
+            self.criterion_ = criterion(**kwargs)
+        if self.multitask_weighting == "uncertainty":
+            if self.n_outputs_ < 2:
+                raise ValueError(
+                    "multitask_weighting='uncertainty' weighs the losses of several targets, "
+                    "but y has one; pass 2-D y or set multitask_weighting=None."
+                )
+            if self.loss == "bmse" and self.bmse_form != "bmc":
+                raise ValueError(
+                    f"multitask_weighting='uncertainty' needs a loss per target; "
+                    f"bmse_form={self.bmse_form!r} couples the targets through the joint "
+                    "label distribution. Use bmse_form='bmc' or multitask_weighting=None."
+                )
+            self.task_weighting_ = UncertaintyWeighting(self.n_outputs_)
+        elif hasattr(self, "task_weighting_"):
+            del self.task_weighting_
+        self._check_feature_module()
         return self
+
+    def initialize_optimizer(self, triggered_directly: Any = None):
+        """Build the optimizer; Balanced MSE's noise scale gets ``bmse_sigma_lr``."""
+        if triggered_directly is None:
+            super().initialize_optimizer()
+        else:
+            super().initialize_optimizer(triggered_directly)
+        sigma = getattr(getattr(self, "criterion_", None), "noise_sigma", None)
+        if isinstance(sigma, torch.nn.Parameter):
+            for group in self.optimizer_.param_groups:
+                group["params"] = [p for p in group["params"] if p is not sigma]
+            self.optimizer_.add_param_group(
+                {"params": [sigma], "lr": float(self.bmse_sigma_lr), "weight_decay": 0.0}
+            )
+        return self
+
+    def _bmse_prior(self) -> dict[str, Any]:
+        """GAI/BNI: the training label distribution in the network's target space."""
+        if self.bmse_form == "bmc":
+            return {}
+        density = self.label_density_
+        lows = [edges[:-1] for edges in density.bin_edges_]
+        highs = [edges[1:] for edges in density.bin_edges_]
+
+        def grid(parts: list[NDArray]) -> NDArray[np.float64]:
+            mesh = np.meshgrid(*parts, indexing="ij")  # C order, as counts_.ravel()
+            return np.stack([m.ravel() for m in mesh], axis=1).astype(np.float64)
+
+        low, high = grid(lows), grid(highs)
+        centre = (low + high) / 2
+        if self.target_transformer_ is not None:
+            low, high, centre = (
+                np.asarray(self.target_transformer_.transform(a), dtype=np.float64).reshape(
+                    a.shape
+                )
+                for a in (low, high, centre)
+            )
+        return {
+            "prior_locations": centre,
+            "prior_probs": np.asarray(density.counts_, dtype=np.float64).ravel(),
+            "prior_scales": np.abs(high - low) / math.sqrt(12.0),
+        }
+
+    def _finetune_feature_norms(self, X_dict: dict[str, NDArray], y: NDArray) -> None:
+        """Second stage of feature-norm ordinality: fit the norm lines, then fine-tune."""
+        chunks = [
+            out[1].detach().to("cpu", torch.float64)
+            for out in self.forward_iter({"X": X_dict["X"]}, training=False)
+        ]
+        z = torch.cat(chunks)
+        labels = y.reshape(len(y), -1).astype(np.float64)
+        bins = X_dict["label_bins"]
+        intercepts, slopes = [], []
+        for t, block in enumerate(torch.tensor_split(z, labels.shape[1], dim=1)):
+            norms = block.norm(dim=1).numpy()
+            _, index, counts = np.unique(bins[:, t], return_inverse=True, return_counts=True)
+            mean_norm = np.bincount(index, weights=norms) / counts
+            mean_label = np.bincount(index, weights=labels[:, t]) / counts
+            many = counts >= np.median(counts)
+            if np.unique(mean_label[many]).size < 2:
+                raise ValueError(
+                    "norm_finetune_epochs needs at least two many-shot bins per target to fit "
+                    "the norm line; use more distinct targets or more lds_bins."
+                )
+            slope, intercept = np.polyfit(mean_label[many], mean_norm[many], 1)
+            intercepts.append(intercept)
+            slopes.append(slope)
+        self.norm_intercept_ = np.array(intercepts)
+        self.norm_slope_ = np.array(slopes)
+        self._norm_finetuning = True
+        try:
+            super().partial_fit(X_dict, y, epochs=int(self.norm_finetune_epochs))
+        finally:
+            self._norm_finetuning = False
+
+    def _uses_norm_terms(self) -> bool:
+        return self.norm_order_weight > 0 or self.norm_finetune_epochs > 0
+
+    def _uses_feature_terms(self) -> bool:
+        return self.ranksim_weight > 0 or self.conr_weight > 0 or self._uses_norm_terms()
+
+    def _check_feature_module(self) -> None:
+        if self._uses_feature_terms():
+            for needed in ("features", "head"):
+                if not hasattr(self.module_, needed):
+                    raise ValueError(
+                        "ranksim_weight, conr_weight and the feature-norm options need a "
+                        "module with features(X) and head(z); "
+                        f"{type(self.module_).__name__} has no {needed!r}."
+                    )
 
     def infer(self, x: Any, **fit_params: Any) -> Any:
         """Forward a batch; return ``(predictions, features)`` for feature modules.
@@ -864,10 +1158,11 @@ class DIRRegressor(NeuralNetRegressor):
         if not (hasattr(module, "features") and hasattr(module, "head")):
             return module(features, **fit_params)
         z = module.features(features, **fit_params)
+        calibrated = z  # regularisers see the features before FDS
         smoother = getattr(self, "feature_smoothing_", None)
         if self.fds and smoother is not None and smoother.training and bins is not None:
-            z = smoother(z, to_tensor(bins, device=device), epoch=len(self.history) - 1)
-        return module.head(z), z
+            calibrated = smoother(z, to_tensor(bins, device=device), epoch=len(self.history) - 1)
+        return module.head(calibrated), z
 
     def get_loss(self, y_pred: Any, y_true: Any, X: Any = None, training: bool = False):
         """Weighted data loss plus any regularisation terms.
@@ -881,8 +1176,22 @@ class DIRRegressor(NeuralNetRegressor):
         weight = None
         if isinstance(X, Mapping) and "sample_weight" in X:
             weight = to_tensor(X["sample_weight"], device=device)
-        loss = self.criterion_(pred, y_true, weight)
-        for term in self.regularization_terms(pred, z, y_true, weight, training):
+        task_weighting = getattr(self, "task_weighting_", None)
+        if training and self.multitask_weighting == "uncertainty" and task_weighting is not None:
+            columns = y_true.reshape(len(y_true), -1)
+            per_target = torch.stack(
+                [
+                    self.criterion_(pred[:, t : t + 1], columns[:, t : t + 1], weight)
+                    for t in range(columns.shape[1])
+                ]
+            )
+            loss = task_weighting(per_target)
+        else:
+            loss = self.criterion_(pred, y_true, weight)
+        terms = self.regularization_terms(
+            pred, z, y_true, weight, training, batch=X if isinstance(X, Mapping) else None
+        )
+        for term in terms:
             loss = loss + term
         return loss
 
@@ -893,16 +1202,101 @@ class DIRRegressor(NeuralNetRegressor):
         y: torch.Tensor,
         weight: torch.Tensor | None,
         training: bool,
+        batch: Mapping | None = None,
     ) -> list[torch.Tensor]:
-        """Return the loss terms added to the data loss (none here).
+        """Return the weighted regularisation terms added to the training loss.
 
-        The extension point for feature- and label-aware regularisers
-        (RankSim, ConR, feature-norm ordinality): subclasses or later versions
-        return their weighted terms computed from the predictions ``pred``, the
-        penultimate features ``z`` (None for modules without ``features``), the
-        (transformed) targets ``y`` and the per-sample ``weight``.
+        RankSim, ConR, the feature-norm hinge and, while fine-tuning feature
+        norms, the distance to the fitted norm line; all act on the pre-FDS
+        features ``z`` in training only. ``batch`` is the batch's input mapping
+        (bins, and ConR's second view).
         """
-        return []
+        if not training or z is None or not self._uses_feature_terms():
+            return []
+        batch = batch or {}
+        scale = torch.as_tensor(self._label_scale_, dtype=y.dtype, device=y.device)
+        y = y.reshape(len(y), -1)
+        labels = y / scale
+        terms = []
+        if self.ranksim_weight > 0:
+            terms.append(self.ranksim_weight * ranksim_loss(z, labels, self.ranksim_lambda))
+        if self.conr_weight > 0:
+            pred2, z2 = batch["_second_view"]
+            predictions = torch.cat([pred, pred2]).reshape(2 * len(y), -1) / scale
+            weights = None if weight is None else torch.cat([weight, weight]).reshape(-1)
+            terms.append(
+                self.conr_weight
+                * conr_loss(
+                    torch.cat([z, z2]),
+                    torch.cat([labels, labels]),
+                    predictions,
+                    weights,
+                    temperature=self.conr_temperature,
+                    threshold=self.conr_threshold,
+                    push=self.conr_push,
+                )
+            )
+        if self.norm_order_weight > 0:
+            bins = to_tensor(batch["label_bins"], device=z.device)
+            terms.append(self.norm_order_weight * norm_order_loss(z, y, bins))
+        if getattr(self, "_norm_finetuning", False):
+            intercept = torch.as_tensor(self.norm_intercept_, dtype=z.dtype, device=z.device)
+            slope = torch.as_tensor(self.norm_slope_, dtype=z.dtype, device=z.device)
+            terms.append(self.norm_finetune_weight * norm_target_loss(z, y, intercept, slope))
+        return terms
+
+    # ------------------------------------------------------ training step
+    def train_step_single(self, batch: Any, **fit_params: Any) -> dict[str, Any]:
+        """One training step: augment the batch, forward, loss with regularisers, backward."""
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        Xi, yi, mixed = self._augment_batch(Xi, yi)
+        y_pred = self.infer(Xi, **fit_params)
+        if self.conr_weight > 0 and isinstance(Xi, Mapping):
+            view = self._perturb(mixed)  # ConR's second view: other dropout masks and noise
+            z2 = self.module_.features(view)
+            Xi = {**Xi, "_second_view": (self.module_.head(z2), z2)}
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
+
+    def _perturb(self, X: torch.Tensor) -> torch.Tensor:
+        return feature_dropout(gaussian_noise(X, self.input_noise), self.feature_dropout)
+
+    def _augment_batch(self, Xi: Any, yi: Any) -> tuple[Any, Any, Any]:
+        """Mix and perturb a training batch; return it and the mixed, unperturbed inputs."""
+        if not isinstance(Xi, Mapping):
+            return Xi, yi, Xi
+        Xi = dict(Xi)
+        device = self._device
+        X = to_tensor(Xi["X"], device=device)
+        if self.mixup not in (None, "none"):
+            if X.ndim != 2:
+                raise ValueError(
+                    f"mixup={self.mixup!r} mixes rows of 2-D inputs, but the batch has shape "
+                    f"{tuple(X.shape)} (bags); set mixup=None for bag modules."
+                )
+            y = to_tensor(yi, device=device)
+            kernel_targets = y.reshape(len(y), -1) / torch.as_tensor(
+                self._label_scale_, dtype=y.dtype, device=y.device
+            )
+            method = "mixup" if self.mixup == "mixup" else "c_mixup"
+            X, yi, partner, lam = mixup_batch(
+                X,
+                y,
+                alpha=self.mixup_alpha,
+                method=method,
+                bandwidth=self.cmixup_bandwidth,
+                kernel_targets=kernel_targets,
+            )
+            weight = to_tensor(Xi["sample_weight"], device=device)
+            Xi["sample_weight"] = lam * weight + (1 - lam) * weight[partner]
+            if lam < 0.5:  # bins follow the dominant partner
+                for key in ("bins", "label_bins"):
+                    if key in Xi:
+                        Xi[key] = to_tensor(Xi[key], device=device)[partner]
+        Xi["X"] = self._perturb(X)
+        return Xi, yi, X
 
     def on_epoch_end(self, net: Any, dataset_train: Any = None, dataset_valid: Any = None,
                      **kwargs: Any) -> None:

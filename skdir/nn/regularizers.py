@@ -1,0 +1,377 @@
+"""Feature regularisers of deep imbalanced regression, computed on one batch.
+
+Each function takes the penultimate features ``z`` of a batch, its targets (and,
+for ConR, the predictions) and returns a scalar loss term that
+:class:`~skdir.nn.DIRRegressor` adds to the data loss with its weight:
+
+- :func:`ranksim_loss`: RankSim (Gong, Mori & Tung, ICML 2022);
+- :func:`conr_loss`: ConR (Keramati, Meng & Evans, ICLR 2024);
+- :func:`norm_order_loss` and :func:`norm_target_loss`: feature-norm ordinality
+  (after "Enhancing Deep Imbalanced Regression via Frobenius Norm
+  Regularization", ICLR 2026 submission, https://openreview.net/forum?id=6XpSwo3ZCe).
+
+Distances between targets are Euclidean norms, so every term accepts 1-D and 2-D
+targets (shape ``(n,)`` or ``(n, n_targets)``); put the targets on comparable
+scales first (the regressor divides each by its training standard deviation).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+__all__ = [
+    "conr_loss",
+    "norm_order_loss",
+    "norm_target_loss",
+    "normalised_ranks",
+    "one_per_label",
+    "ranksim_loss",
+]
+
+
+def _as_columns(y: torch.Tensor) -> torch.Tensor:
+    return y.reshape(len(y), -1)
+
+
+def normalised_ranks(values: torch.Tensor) -> torch.Tensor:
+    """Return the rank of every entry within its row, divided by the row length.
+
+    The smallest entry of a row gets ``1 / n``, the largest ``1``; ties are broken
+    by position.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdir.nn.regularizers import normalised_ranks
+    >>> normalised_ranks(torch.tensor([[0.3, -1.0, 2.0, 0.0]]))
+    tensor([[0.7500, 0.2500, 1.0000, 0.5000]])
+    """
+    n = values.shape[-1]
+    ranks = values.argsort(dim=-1, stable=True).argsort(dim=-1, stable=True)
+    return (ranks + 1).to(values.dtype) / n
+
+
+class _BlackboxRank(torch.autograd.Function):
+    """Row-wise ranks with the blackbox-solver gradient of Vlastelica et al. (ICLR 2020).
+
+    Forward: ``r = rank(s)``. Backward with incoming gradient ``g``: rank the
+    perturbed input ``s' = s + lambda * g`` and return ``-(r - r') / lambda``, the
+    gradient of a piecewise-linear interpolation of the ranking.
+    """
+
+    @staticmethod
+    def forward(ctx, values: torch.Tensor, interpolation: float) -> torch.Tensor:
+        ranks = normalised_ranks(values)
+        ctx.save_for_backward(values, ranks)
+        ctx.interpolation = interpolation
+        return ranks
+
+    @staticmethod
+    def backward(ctx, grad_output: torch.Tensor):
+        values, ranks = ctx.saved_tensors
+        lam = ctx.interpolation
+        perturbed = normalised_ranks(values + lam * grad_output)
+        return -(ranks - perturbed) / lam, None
+
+
+def one_per_label(y: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Return the indices of one randomly chosen sample per distinct target value.
+
+    RankSim's batch sampling: ties in the label ranking are removed and rare
+    labels are not outnumbered by frequent ones.
+
+    Parameters
+    ----------
+    y : torch.Tensor of shape (n,) or (n, n_targets)
+        Targets of the batch.
+    generator : torch.Generator or None, default=None
+        Random generator (None uses torch's global one).
+
+    Returns
+    -------
+    indices : torch.Tensor of int64, sorted
+    """
+    columns = _as_columns(y)
+    order = torch.randperm(len(columns), generator=generator, device="cpu").to(columns.device)
+    _, inverse = torch.unique(columns[order], dim=0, return_inverse=True)
+    first = torch.full((int(inverse.max()) + 1,), len(order), device=columns.device)
+    positions = torch.arange(len(order), device=columns.device)
+    first = first.scatter_reduce(0, inverse, positions, reduce="amin")
+    return order[first].sort().values
+
+
+def ranksim_loss(
+    z: torch.Tensor,
+    y: torch.Tensor,
+    interpolation: float = 2.0,
+    *,
+    sample: bool = True,
+) -> torch.Tensor:
+    """RankSim: align the ranking of feature similarities with that of label similarities.
+
+    Gong, Mori & Tung, "RankSim: Ranking Similarity Regularization for Deep
+    Imbalanced Regression" (ICML 2022). For each anchor ``i`` of the batch the
+    other samples are ranked twice: by the cosine similarity of their features to
+    ``z_i`` and by the negated label distance ``-||y_i - y_j||``. With ranks
+    normalised to ``(0, 1]`` (:func:`normalised_ranks`) the loss is::
+
+        mean_i mean_j (rank_j(cos(z_i, z_j)) - rank_j(-||y_i - y_j||))^2
+
+    It is 0 exactly when both rankings agree. Ranking is piecewise constant; its
+    gradient is the blackbox-combinatorial-solver one (Vlastelica et al., ICLR
+    2020) with interpolation strength ``interpolation`` (the paper's lambda). The
+    paper *sums* over anchors; here they are averaged, so the weight does not
+    depend on the batch size (the paper's gamma equals this weight divided by
+    the number of anchors). The blackbox gradient re-ranks the similarities
+    perturbed by ``interpolation`` times the *incoming* gradient, so a term
+    multiplied by a small weight barely changes any rank and gets a zero
+    gradient: the useful weights are large (the paper's gamma = 100 at batch
+    size 64 is a weight of 6400 here).
+
+    Parameters
+    ----------
+    z : torch.Tensor of shape (n, embedding_dim)
+        Features of the batch.
+    y : torch.Tensor of shape (n,) or (n, n_targets)
+        Targets.
+    interpolation : float, default=2.0
+        Blackbox-gradient interpolation ``lambda`` (> 0).
+    sample : bool, default=True
+        Keep one random sample per distinct target (the paper's sampling); the
+        regularised set then has no label ties.
+
+    Returns
+    -------
+    loss : torch.Tensor, scalar
+        0 for fewer than 2 (distinct) samples.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdir.nn.regularizers import ranksim_loss
+    >>> y = torch.tensor([0.0, 0.1, 0.3, 0.7])
+    >>> z = torch.stack([torch.cos(y), torch.sin(y)], dim=1)  # angle grows with y
+    >>> ranksim_loss(z, y, sample=False).item()
+    0.0
+    """
+    if not interpolation > 0:
+        raise ValueError(f"interpolation must be positive, got {interpolation!r}.")
+    columns = _as_columns(y).to(z.dtype)
+    if sample:
+        keep = one_per_label(columns)
+        z, columns = z[keep], columns[keep]
+    if len(z) < 2:
+        return z.sum() * 0.0
+    unit = F.normalize(z, dim=1)
+    similarity = unit @ unit.T
+    label_ranks = normalised_ranks(-torch.cdist(columns, columns))
+    feature_ranks = _BlackboxRank.apply(similarity, float(interpolation))
+    return (feature_ranks - label_ranks).pow(2).mean()
+
+
+def conr_loss(
+    z: torch.Tensor,
+    y: torch.Tensor,
+    pred: torch.Tensor,
+    weight: torch.Tensor | None = None,
+    *,
+    temperature: float = 0.2,
+    threshold: float = 1.0,
+    push: float = 0.01,
+) -> torch.Tensor:
+    """ConR: contrastive regularisation with label-aware positives and pushed negatives.
+
+    Keramati, Meng & Evans, "ConR: Contrastive Regularizer for Deep Imbalanced
+    Regression" (ICLR 2024). With ``q_i = z_i / ||z_i||`` and
+    ``s_ij = q_i . q_j / temperature``, for every anchor ``i``:
+
+    - positives ``P_i``: ``j != i`` with ``||y_i - y_j|| <= threshold``;
+    - negatives ``N_i``: ``||y_i - y_j|| > threshold`` but
+      ``||y_hat_i - y_hat_j|| <= threshold`` (label-far samples the model predicts
+      close; predictions are detached);
+    - ``l_i = -1/|P_i| sum_{j in P_i} log(e^{s_ij} / D_i)`` with
+      ``D_i = sum_{k in P_i} e^{s_ik} + sum_{k in N_i} w_i e^{push ||y_i - y_k||} e^{s_ik}``
+
+    so that negatives are pushed away the harder the farther apart their labels
+    are and the rarer the anchor (``w_i``, e.g. its LDS weight). Anchors without
+    positives or without negatives contribute 0; the loss is
+    ``mean_i(w_i * l_i)`` over all anchors. The paper contrasts two augmented views
+    of the batch, which makes every anchor's other view a positive: pass both
+    views stacked (the regressor does).
+
+    Parameters
+    ----------
+    z : torch.Tensor of shape (n, embedding_dim)
+        Features.
+    y : torch.Tensor of shape (n,) or (n, n_targets)
+        Targets.
+    pred : torch.Tensor of shape (n,) or (n, n_targets)
+        Predictions (detached inside).
+    weight : torch.Tensor of shape (n,) or None, default=None
+        Per-anchor weights ``w_i`` (1 if None).
+    temperature : float, default=0.2
+        Softmax temperature (> 0).
+    threshold : float, default=1.0
+        Label (and prediction) distance up to which samples count as similar.
+    push : float, default=0.01
+        Pushing power of negatives (0 gives a plain weighted InfoNCE).
+
+    Returns
+    -------
+    loss : torch.Tensor, scalar
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdir.nn.regularizers import conr_loss
+    >>> z = torch.tensor([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
+    >>> y, pred = torch.tensor([0.0, 0.0, 5.0]), torch.zeros(3)
+    >>> round(conr_loss(z, y, pred, temperature=1.0, push=0.0).item(), 4)  # log(2) * 2 / 3
+    0.4621
+    """
+    if not temperature > 0:
+        raise ValueError(f"temperature must be positive, got {temperature!r}.")
+    if not threshold > 0:
+        raise ValueError(f"threshold must be positive, got {threshold!r}.")
+    labels = _as_columns(y).to(z.dtype)
+    predictions = _as_columns(pred).detach().to(z.dtype)
+    n = len(z)
+    anchor_weight = (
+        torch.ones(n, dtype=z.dtype, device=z.device)
+        if weight is None
+        else weight.reshape(-1).to(z.dtype)
+    )
+    unit = F.normalize(z, dim=1)
+    logits = unit @ unit.T / temperature
+    label_dist = torch.cdist(labels, labels)
+    not_self = ~torch.eye(n, dtype=torch.bool, device=z.device)
+    positive = (label_dist <= threshold) & not_self
+    negative = (label_dist > threshold) & (torch.cdist(predictions, predictions) <= threshold)
+    # log D_i, computed stably as a logsumexp over the positive and negative entries
+    neg_logits = logits + anchor_weight.clamp_min(1e-30).log()[:, None] + push * label_dist
+    terms = torch.where(
+        positive, logits, torch.where(negative, neg_logits, torch.full_like(logits, -torch.inf))
+    )
+    active = positive.any(1) & negative.any(1)
+    log_denominator = torch.logsumexp(torch.where(active[:, None], terms, 0.0), dim=1)
+    log_prob = logits - log_denominator[:, None]
+    n_pos = positive.sum(1).clamp_min(1)
+    per_anchor = -(torch.where(positive, log_prob, 0.0)).sum(1) / n_pos
+    per_anchor = torch.where(active, per_anchor, 0.0)
+    return (anchor_weight * per_anchor).mean()
+
+
+def _norm_blocks(z: torch.Tensor, n_targets: int) -> list[torch.Tensor]:
+    """Norms of ``n_targets`` contiguous feature blocks (the whole ``z`` for one target)."""
+    if z.shape[1] < n_targets:
+        raise ValueError(
+            f"feature-norm ordinality splits z into one block per target, but z has "
+            f"{z.shape[1]} dimension(s) for {n_targets} targets."
+        )
+    return [block.norm(dim=1) for block in torch.tensor_split(z, n_targets, dim=1)]
+
+
+def norm_order_loss(z: torch.Tensor, y: torch.Tensor, bins: torch.Tensor) -> torch.Tensor:
+    """Penalise bin prototypes whose feature norms are out of label order.
+
+    Phase 1 of feature-norm ordinality (after "Enhancing Deep Imbalanced
+    Regression via Frobenius Norm Regularization", ICLR 2026 submission,
+    https://openreview.net/forum?id=6XpSwo3ZCe; the paper's equations are not
+    public, this is our reconstruction). The observation: for well-fitted
+    (many-shot) samples the feature norm grows with the label (for a linear head
+    ``|y_hat| <= ||w|| ||z||``), while under-represented samples break that order.
+    Per target bin present in the batch the prototype ``p_b`` is the mean feature
+    and ``r_b = ||p_b||``; with bins ordered by label the loss is the mean hinge
+    over ordered pairs::
+
+        mean_{b < c} max(0, r_b - r_c)
+
+    For ``n_targets`` targets ``z`` is split into as many contiguous blocks and
+    block ``t`` is ordered by target ``t`` (with its own bins); the terms are
+    averaged.
+
+    Parameters
+    ----------
+    z : torch.Tensor of shape (n, embedding_dim)
+        Features.
+    y : torch.Tensor of shape (n,) or (n, n_targets)
+        Targets, for the direction of the order (monotone transforms of the raw
+        targets are fine).
+    bins : torch.Tensor of int, shape (n,) or (n, n_targets)
+        Bin of each sample's target, per target (increasing with the target).
+
+    Returns
+    -------
+    loss : torch.Tensor, scalar
+        0 when every target has fewer than 2 bins in the batch.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdir.nn.regularizers import norm_order_loss
+    >>> z = torch.tensor([[3.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    >>> y, bins = torch.tensor([0.0, 1.0, 2.0]), torch.tensor([0, 1, 2])
+    >>> norm_order_loss(z, y, bins).item()  # pairs (3, 1), (3, 2), (1, 2): (2 + 1 + 0) / 3
+    1.0
+    """
+    labels = _as_columns(y)
+    bins = bins.reshape(len(bins), -1).long()
+    n_targets = labels.shape[1]
+    terms = []
+    for t, norms_source in enumerate(torch.tensor_split(z, n_targets, dim=1)):
+        present, index = torch.unique(bins[:, t], return_inverse=True)
+        if len(present) < 2:
+            continue
+        count = torch.zeros(len(present), dtype=z.dtype, device=z.device)
+        count = count.index_add(0, index, torch.ones_like(index, dtype=z.dtype))
+        width = norms_source.shape[1]
+        sums = torch.zeros(len(present), width, dtype=z.dtype, device=z.device)
+        prototypes = sums.index_add(0, index, norms_source) / count[:, None]
+        norms = prototypes.norm(dim=1)  # bins ascending = labels ascending
+        upper = torch.triu(
+            torch.ones(len(present), len(present), dtype=torch.bool, device=z.device), diagonal=1
+        )
+        gaps = norms[:, None] - norms[None, :]
+        terms.append(F.relu(gaps)[upper].mean())
+    if not terms:
+        return z.sum() * 0.0
+    return torch.stack(terms).mean()
+
+
+def norm_target_loss(
+    z: torch.Tensor, y: torch.Tensor, intercept: torch.Tensor, slope: torch.Tensor
+) -> torch.Tensor:
+    """Squared distance of feature norms to a linear function of the label.
+
+    Phase 3 of feature-norm ordinality (see :func:`norm_order_loss`): after
+    training, a line ``r(y) = intercept + slope * y`` is fitted per target to the
+    feature norms of many-shot samples; fine-tuning then pulls every sample's norm
+    towards it, ``mean_i sum_t (||z_i^(t)|| - r_t(y_it))^2``, where ``z^(t)`` is
+    feature block ``t``.
+
+    Parameters
+    ----------
+    z : torch.Tensor of shape (n, embedding_dim)
+        Features.
+    y : torch.Tensor of shape (n,) or (n, n_targets)
+        Targets.
+    intercept, slope : torch.Tensor of shape (n_targets,)
+        The fitted lines.
+
+    Returns
+    -------
+    loss : torch.Tensor, scalar
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdir.nn.regularizers import norm_target_loss
+    >>> z, y = torch.tensor([[3.0, 4.0]]), torch.tensor([2.0])
+    >>> norm_target_loss(z, y, torch.tensor([1.0]), torch.tensor([1.0])).item()  # (5 - 3)^2
+    4.0
+    """
+    labels = _as_columns(y).to(z.dtype)
+    norms = torch.stack(_norm_blocks(z, labels.shape[1]), dim=1)
+    target = intercept.to(z.dtype)[None] + slope.to(z.dtype)[None] * labels
+    return (norms - target).pow(2).sum(1).mean()

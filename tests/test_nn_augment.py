@@ -1,0 +1,197 @@
+"""Mixup, C-Mixup, input noise and feature dropout: sampling laws, train-time only, determinism."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from skdir.nn import DIRRegressor
+from skdir.nn.augment import (
+    c_mixup_probabilities,
+    feature_dropout,
+    gaussian_noise,
+    mixup_batch,
+)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_c_mixup_probabilities_are_the_normalised_gaussian_kernel():
+    y = torch.tensor([0.0, 1.0, 3.0], dtype=torch.float64)
+    got = c_mixup_probabilities(y, bandwidth=2.0).numpy()
+    kernel = np.exp(-((y.numpy()[:, None] - y.numpy()[None, :]) ** 2) / (2 * 4.0))
+    np.testing.assert_allclose(got, kernel / kernel.sum(1, keepdims=True), rtol=1e-12)
+    assert got[0, 1] == pytest.approx(math.exp(-1 / 8) / (1 + math.exp(-1 / 8) + math.exp(-9 / 8)))
+    two = torch.tensor([[0.0, 0.0], [3.0, 4.0]], dtype=torch.float64)  # distance 5
+    expected = 1 / (1 + math.exp(-25 / 2))
+    assert c_mixup_probabilities(two, 1.0)[0, 0].item() == pytest.approx(expected)
+    with pytest.raises(ValueError, match="bandwidth"):
+        c_mixup_probabilities(y, 0.0)
+
+
+def test_c_mixup_partners_follow_the_kernel():
+    torch.manual_seed(0)
+    y = torch.tensor([[0.0], [0.5], [1.0], [3.0]])
+    X = torch.arange(4.0)[:, None]
+    probabilities = c_mixup_probabilities(y, bandwidth=0.7).numpy()
+    draws = 4000
+    counts = np.zeros((4, 4))
+    for _ in range(draws):
+        _, _, partner, _ = mixup_batch(X, y, method="c_mixup", bandwidth=0.7)
+        counts[np.arange(4), partner.numpy()] += 1
+    frequencies = counts / draws
+    # binomial standard error <= 0.008; allow 4 of them
+    np.testing.assert_allclose(frequencies, probabilities, atol=0.032)
+    assert (
+        probabilities[3, 3] > 0.98 and frequencies[3, 3] > 0.97
+    )  # isolated label mixes with itself
+
+
+def test_mixup_mixes_inputs_and_targets_with_one_beta_weight():
+    torch.manual_seed(1)
+    X = torch.randn(6, 3)
+    y = torch.randn(6, 2)
+    lams = []
+    for _ in range(3000):
+        X_mixed, y_mixed, partner, lam = mixup_batch(X, y, alpha=2.0)
+        lams.append(lam)
+    torch.testing.assert_close(X_mixed, lam * X + (1 - lam) * X[partner])
+    torch.testing.assert_close(y_mixed, lam * y + (1 - lam) * y[partner])
+    assert sorted(partner.tolist()) == list(range(6))  # a permutation
+    # Beta(2, 2): mean 1/2, variance 1 / (4 * 5) = 0.05
+    assert np.mean(lams) == pytest.approx(0.5, abs=0.02)
+    assert np.var(lams) == pytest.approx(0.05, abs=0.005)
+    with pytest.raises(ValueError, match="method"):
+        mixup_batch(X, y, method="cutmix")
+    with pytest.raises(ValueError, match="alpha"):
+        mixup_batch(X, y, alpha=0.0)
+
+
+def test_noise_and_dropout_laws_and_nan_padding():
+    torch.manual_seed(0)
+    X = torch.ones(20000, 5)
+    noisy = gaussian_noise(X, 0.3)
+    assert (noisy - X).std().item() == pytest.approx(0.3, rel=0.02)
+    assert gaussian_noise(X, 0.0) is X
+    dropped = feature_dropout(X, 0.2)
+    assert (dropped == 0).float().mean().item() == pytest.approx(0.2, abs=0.01)
+    assert dropped.mean().item() == pytest.approx(1.0, abs=0.01)
+    padded = torch.tensor([[1.0, 2.0], [math.nan, math.nan]])
+    out = feature_dropout(gaussian_noise(padded, 0.1), 0.5)
+    assert torch.isnan(out[1]).all()
+    with pytest.raises(ValueError, match="p must be"):
+        feature_dropout(X, 1.0)
+    with pytest.raises(ValueError, match="std"):
+        gaussian_noise(X, -1.0)
+
+
+# ----------------------------------------------------------- in DIRRegressor
+def _data(n=90, d=6, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    y = 2 * X[:, 0] + np.abs(X[:, 1]) + 0.1 * rng.normal(size=n)
+    return X, y
+
+
+def _fixed_net(**kwargs):
+    params = {
+        "lr": 0.0,
+        "max_epochs": 1,
+        "batch_size": 1000,
+        "early_stopping": False,
+        "module__dropout": 0.0,
+        "module__hidden": (8,),
+        "device": "cpu",
+        "random_state": 0,
+    }
+    params.update(kwargs)
+    return DIRRegressor(**params)
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        {"input_noise": 1.0},
+        {"feature_dropout": 0.5},
+        {"mixup": "mixup"},
+        {"mixup": "c_mixup", "cmixup_bandwidth": 0.3},
+    ],
+)
+def test_augmentation_changes_training_batches_only(option):
+    X, y = _data()
+    X_val, y_val = _data(n=30, seed=1)
+    clean = _fixed_net().fit(X, y, eval_set=(X_val, y_val))
+    net = _fixed_net(**option).fit(X, y, eval_set=(X_val, y_val))
+    np.testing.assert_allclose(net.predict(X), clean.predict(X))  # lr=0: same network
+    pred = net.predict(X)
+    assert clean.history[-1, "train_loss"] == pytest.approx(np.mean((pred - y) ** 2), rel=1e-5)
+    assert net.history[-1, "train_loss"] != pytest.approx(
+        clean.history[-1, "train_loss"], rel=1e-3
+    )
+    expected_valid = np.mean((net.predict(X_val) - y_val) ** 2)
+    assert net.history[-1, "valid_loss"] == pytest.approx(expected_valid, rel=1e-5)
+
+
+def test_c_mixup_with_a_tiny_bandwidth_mixes_every_sample_with_itself():
+    X, y = _data()  # distinct targets: partners other than itself have probability ~0
+    net = _fixed_net(mixup="c_mixup", cmixup_bandwidth=1e-6, validation_fraction=None)
+    net.fit(X, y)
+    pred = net.predict(X)
+    assert net.history[-1, "train_loss"] == pytest.approx(np.mean((pred - y) ** 2), rel=1e-5)
+
+
+class _Bags(torch.nn.Module):
+    accepts_bags = True
+
+    def __init__(self, n_features, n_outputs):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, n_outputs)
+
+    def forward(self, X):
+        return self.linear(X)
+
+
+def test_mixup_bad_input():
+    X, y = _data()
+    with pytest.raises(ValueError, match="cannot mix bags"):
+        DIRRegressor(_Bags, mixup="mixup", device="cpu").fit(X, y)
+    with pytest.raises(ValueError, match="mixup"):
+        DIRRegressor(mixup="cutmix", device="cpu").fit(X, y)
+    with pytest.raises(ValueError, match="feature_dropout"):
+        DIRRegressor(feature_dropout=1.0, device="cpu").fit(X, y)
+
+
+def test_every_option_on_is_deterministic_for_one_and_two_targets():
+    X, y = _data()
+    Y = np.column_stack([y, X[:, 3] + 0.3 * np.random.default_rng(2).normal(size=len(y))])
+    params = {
+        "loss": "bmse",
+        "lds": True,
+        "fds": True,
+        "ranksim_weight": 10.0,
+        "conr_weight": 1.0,
+        "norm_order_weight": 1.0,
+        "norm_finetune_epochs": 2,
+        "mixup": "c_mixup",
+        "input_noise": 0.1,
+        "feature_dropout": 0.1,
+        "max_epochs": 4,
+        "batch_size": 32,
+        "module__hidden": (8,),
+        "device": "cpu",
+        "lds_bins": 10,
+    }
+    for target, extra in ((y, {}), (Y, {"multitask_weighting": "uncertainty"})):
+        first = DIRRegressor(random_state=3, **params, **extra).fit(X, target)
+        second = DIRRegressor(random_state=3, **params, **extra).fit(X, target)
+        np.testing.assert_array_equal(first.predict(X), second.predict(X))
+        assert len(first.history) == 6
+        other = DIRRegressor(random_state=4, **params, **extra).fit(X, target)
+        assert not np.allclose(other.predict(X), first.predict(X))
