@@ -25,7 +25,7 @@ def test_example_runs(script, tmp_path):
         text=True,
         cwd=tmp_path,
         timeout=300,
-        env={**os.environ, "MPLBACKEND": "Agg"},
+        env={**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"},
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     lines = [line for line in completed.stdout.splitlines() if line.strip()]
