@@ -37,7 +37,15 @@ from skdir.fragments import (
 )
 from skdir.metrics import balanced_mean_absolute_error
 
-METHODS = ("mean", "median", "trimmed", "winsorized", "huber", "auto")
+METHODS = {
+    "mean": {"method": "mean"},
+    "median": {"method": "median"},
+    "trim.1": {"method": "trimmed", "trim": 0.1},
+    "trim.25": {"method": "trimmed", "trim": 0.25},
+    "wins.25": {"method": "winsorized", "trim": 0.25},
+    "huber": {"method": "huber"},
+    "auto": {"method": "auto"},
+}
 
 
 def downstream(n_samples: int, n_features: int) -> None:
@@ -56,6 +64,14 @@ def downstream(n_samples: int, n_features: int) -> None:
             "mean+std+max+median",
             make_pipeline(
                 FragmentAggregator(("mean", "std", "max", "median")), RidgeCV(alphas=alphas)
+            ),
+        ),
+        (
+            "mean + subsampler(2)",
+            make_imblearn_pipeline(
+                FragmentSubsampler(2, random_state=0),
+                FragmentAggregator(("mean",)),
+                RidgeCV(alphas=alphas),
             ),
         ),
         (
@@ -99,17 +115,17 @@ def robustness(n_samples: int) -> None:
         f"({n_samples} samples, 2-8 fragments, 2 targets; corrupted fragments get "
         "-/+U(3,10) sd)"
     )
-    header = f"{'corrupted':>9s} {'target':>6s} " + " ".join(f"{m:>10s}" for m in METHODS)
+    header = f"{'corrupted':>9s} {'target':>6s} " + " ".join(f"{m:>8s}" for m in METHODS)
     print(header + "  auto chose")
     for share in (0.0, 0.05, 0.10, 0.20):
         noisy = corrupt(y_frag, share, rng) if share else y_frag
         errors = {
-            m: np.abs(aggregate_targets(noisy, None, method=m) - y_clean).mean(axis=0)
-            for m in METHODS
+            name: np.abs(aggregate_targets(noisy, None, **kwargs) - y_clean).mean(axis=0)
+            for name, kwargs in METHODS.items()
         }
         chosen = choose_target_aggregation(noisy, None)
         for k in range(2):
-            values = " ".join(f"{errors[m][k]:10.4f}" for m in METHODS)
+            values = " ".join(f"{errors[m][k]:8.4f}" for m in METHODS)
             print(f"{share:9.0%} {'y' + str(k):>6s} {values}  {chosen[k]}")
 
 
@@ -142,6 +158,19 @@ def speed(n_bags: int, n_fragments: int, n_features: int) -> None:
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
         print(f"{','.join(stats):32s} {min(times):8.3f} {peak:9.0f}")
+    padded = np.full((n_bags, sizes.max(), n_features), np.nan, dtype=np.float32)
+    padded[
+        np.repeat(np.arange(n_bags), sizes),
+        np.arange(n_fragments) - np.repeat(np.cumsum(sizes) - sizes, sizes),
+    ] = flat
+    del bags
+    agg = FragmentAggregator(("mean",)).fit(padded[:2])
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        agg.transform(padded)
+        times.append(time.perf_counter() - start)
+    print(f"{'mean (3-D NaN-padded input)':32s} {min(times):8.3f} {'':>9s}")
 
 
 def main() -> None:

@@ -42,8 +42,6 @@ __all__ = [
 #: Elements of one padded block of bags (values and their weights).
 _BLOCK_ELEMENTS = 1 << 22
 _TOLERANCE = 1e-12
-#: Longest bag for which min/max loop over positions.
-_MAX_POSITION_LOOP = 256
 
 
 def _weighted_sum(flat: FlatBags, values: NDArray, weights: NDArray | None) -> NDArray:
@@ -70,37 +68,53 @@ def bag_mean(flat: FlatBags, weights: NDArray | None = None) -> NDArray:
 
 def bag_std(flat: FlatBags, weights: NDArray | None = None) -> NDArray:
     """(Weighted) population standard deviation (``ddof=0``) of each bag, two-pass."""
-    mean = bag_mean(flat, weights)
-    deviation = flat.values - np.repeat(mean, flat.lengths, axis=0)
-    deviation *= deviation
-    total = _total_weight(flat, weights).astype(flat.values.dtype)
-    return np.sqrt(_weighted_sum(flat, deviation, weights) / total)
-
-
-def _extreme(flat: FlatBags, ufunc: np.ufunc) -> NDArray:
-    """Reduce bags with ``ufunc`` step by step over fragment positions.
-
-    One step per position in the longest bag (numpy's ``reduceat`` over rows
-    is several times slower); ``reduceat`` for very long bags.
-    """
-    lengths, starts = flat.lengths, flat.starts
-    if lengths.max() > _MAX_POSITION_LOOP:
-        return ufunc.reduceat(flat.values, starts, axis=0)
-    out = flat.values[starts]
-    for position in range(1, int(lengths.max())):
-        bags = np.flatnonzero(lengths > position)
-        out[bags] = ufunc(out[bags], flat.values[starts[bags] + position])
+    out = np.empty((flat.n_bags, flat.values.shape[1]), dtype=flat.values.dtype)
+    for bags, rows in _blocks(flat):
+        values = flat.values[rows]
+        share = _block_shares(weights, rows, values.dtype)
+        deviation = values - (values * share).sum(axis=1, keepdims=True)
+        deviation *= deviation
+        deviation *= share
+        out[bags] = np.sqrt(deviation.sum(axis=1))
     return out
+
+
+def _block_shares(weights: NDArray | None, rows: NDArray[np.intp], dtype: np.dtype) -> NDArray:
+    """Each fragment's share of its bag's weight, ``(b, k, 1)``."""
+    if weights is None:
+        return np.full((1, rows.shape[1], 1), 1.0 / rows.shape[1], dtype=dtype)
+    block = weights[rows]
+    return (block / block.sum(axis=1, keepdims=True)).astype(dtype)[:, :, None]
 
 
 def bag_min(flat: FlatBags) -> NDArray:
     """Smallest value of each bag."""
-    return _extreme(flat, np.minimum)
+    out = np.empty((flat.n_bags, flat.values.shape[1]), dtype=flat.values.dtype)
+    for bags, rows in _blocks(flat):
+        out[bags] = flat.values[rows].min(axis=1)
+    return out
 
 
 def bag_max(flat: FlatBags) -> NDArray:
     """Largest value of each bag."""
-    return _extreme(flat, np.maximum)
+    out = np.empty((flat.n_bags, flat.values.shape[1]), dtype=flat.values.dtype)
+    for bags, rows in _blocks(flat):
+        out[bags] = flat.values[rows].max(axis=1)
+    return out
+
+
+def _signed_power(values: NDArray, power: float) -> NDArray:
+    """``sign(x) |x|**power``, by repeated products for small integer powers."""
+    if float(power).is_integer() and 1 <= power <= 16:
+        result = values.copy()
+        for _ in range(int(power) - 2 + int(power) % 2):
+            result *= values
+        if int(power) % 2 == 0:
+            result *= np.abs(values)
+        return result
+    result = np.abs(values) ** power
+    result *= np.sign(values)
+    return result
 
 
 def bag_gem(flat: FlatBags, power: float, weights: NDArray | None = None) -> NDArray:
@@ -110,12 +124,15 @@ def bag_gem(flat: FlatBags, power: float, weights: NDArray | None = None) -> NDA
     classic GeM ``(mean x**p)**(1/p)`` on non-negative values, a mean for
     ``p = 1``, and defined for negative embedding coordinates too.
     """
-    values = flat.values
-    transformed = np.abs(values) ** power
-    transformed *= np.sign(values)
-    mean = _weighted_sum(flat, transformed, weights) / _total_weight(flat, weights).astype(
-        values.dtype
-    )
+    mean = np.empty((flat.n_bags, flat.values.shape[1]), dtype=flat.values.dtype)
+    for bags, rows in _blocks(flat):
+        values = flat.values[rows]
+        share = _block_shares(weights, rows, values.dtype)
+        transformed = _signed_power(values, power)
+        transformed *= share
+        mean[bags] = transformed.sum(axis=1)
+    if power == 3:
+        return np.cbrt(mean)
     return np.sign(mean) * np.abs(mean) ** (1.0 / power)
 
 
@@ -139,7 +156,7 @@ def _sorted_block(
     flat: FlatBags, weights: NDArray | None, rows: NDArray[np.intp]
 ) -> tuple[NDArray, NDArray]:
     """Values ``(b, k, c)`` sorted along the fragments, and their weights ``(b, k, c|1)``."""
-    values = flat.values[rows].astype(np.float64)
+    values = flat.values[rows]
     if weights is None:
         values.sort(axis=1)
         return values, np.ones((1, rows.shape[1], 1))
@@ -164,16 +181,21 @@ def _sorted_median(values: NDArray, weights: NDArray) -> NDArray:
 
 
 def _sorted_trimmed(values: NDArray, weights: NDArray, trim: float, winsorize: bool) -> NDArray:
-    """Weighted trimmed (or winsorized) mean of sorted padded values."""
-    cumulative = np.broadcast_to(np.cumsum(weights, axis=1), values.shape)
+    """Weighted trimmed (or winsorized) mean of sorted values ``(b, k, c)``."""
+    cumulative = np.cumsum(weights, axis=1)  # (b|1, k, c|1): no copy of the values' size
     total = cumulative[:, -1:, :]
     low_cut, high_cut = trim * total, (1 - trim) * total
     previous = cumulative - weights
     kept = np.clip(cumulative, low_cut, high_cut) - np.clip(previous, low_cut, high_cut)
-    kept_sum = (values * kept).sum(axis=1)
+    if kept.shape[0] == 1 and kept.shape[2] == 1:  # equal weights: one weight vector
+        kept_sum = np.einsum("bkc,k->bc", values, kept[0, :, 0].astype(values.dtype))
+        kept_sum = kept_sum.astype(np.float64)
+    else:
+        kept_sum = (values * kept).sum(axis=1)
     total = total[:, 0, :]
     if not winsorize:
         return kept_sum / ((1 - 2 * trim) * total)
+    cumulative = np.broadcast_to(cumulative, values.shape)
     low_index = np.argmax(cumulative > low_cut + _TOLERANCE * total[:, None, :], axis=1)
     high_index = np.argmax(cumulative >= high_cut - _TOLERANCE * total[:, None, :], axis=1)
     low_value = np.take_along_axis(values, low_index[:, None, :], axis=1)[:, 0, :]
@@ -222,6 +244,12 @@ def bag_order_stat(
     out = np.empty((flat.n_bags, flat.values.shape[1]), dtype=np.float64)
     for bags, rows in _blocks(flat):
         values, sorted_weights = _sorted_block(flat, weights, rows)
+        if name == "median" and weights is None:  # the middle one or two
+            middle = values[:, [(rows.shape[1] - 1) // 2, rows.shape[1] // 2]]
+            out[bags] = middle.astype(np.float64).mean(axis=1)
+            continue
+        if name == "huber":
+            values = values.astype(np.float64)
         if name == "median":
             out[bags] = _sorted_median(values, sorted_weights)
         elif name == "huber":
