@@ -134,7 +134,7 @@ def _module_page(name: str) -> str:
         if title == "Constants":
             lines.extend(f".. autodata:: {m}\n   :no-value:\n" for m in members)
             continue
-        template = "class.rst" if title == "Classes" else "function.rst"
+        template = "class" if title == "Classes" else "function"
         lines.append(
             ".. autosummary::\n   :toctree: ../generated/\n"
             f"   :template: {template}\n   :nosignatures:\n\n"
@@ -182,6 +182,14 @@ for _path in EXAMPLES:
             ]
         ),
     )
+#: Examples listed first, in this order; the others follow alphabetically.
+FIRST_EXAMPLES = ["quick_start"]
+_ordered = [s for s in FIRST_EXAMPLES if (ROOT / "examples" / f"{s}.py").is_file()]
+_ordered += [p.stem for p in EXAMPLES if p.stem not in _ordered]
+_write_if_changed(
+    DOCS / "examples" / "generated" / "toctree.rst.inc",
+    ".. toctree::\n   :maxdepth: 1\n\n" + "".join(f"   generated/{s}\n" for s in _ordered),
+)
 for _stale in (DOCS / "examples" / "generated").glob("*.rst"):
     if _stale.stem not in {p.stem for p in EXAMPLES}:
         _stale.unlink()
@@ -283,13 +291,30 @@ SKLEARN_TERMS = {
     "score_samples",
     "inverse_transform",
     "Glossary",
+    "meta-estimator",
+    "meta-estimators",
+}
+#: scikit-learn user-guide labels referred to (with ``:ref:``) by the
+#: ``set_{method}_request`` methods that scikit-learn adds to every estimator.
+SKLEARN_LABELS = {
+    "metadata_routing": "https://scikit-learn.org/stable/metadata_routing.html",
 }
 
 
-def _resolve_sklearn_terms(app, env, node, contnode):
-    if node.get("refdomain") != "std" or node.get("reftype") != "term":
+def _resolve_sklearn_references(app, env, node, contnode):
+    if node.get("refdomain") != "std" or node.get("reftype") not in ("term", "ref"):
         return None
     target = node.get("reftarget", "")
+    if node.get("reftype") == "ref":
+        if target not in SKLEARN_LABELS:
+            return None
+        from docutils import nodes
+
+        reference = nodes.reference(
+            "", "", internal=False, refuri=SKLEARN_LABELS[target], reftitle="scikit-learn"
+        )
+        reference.append(contnode)
+        return reference
     if target not in SKLEARN_TERMS and target.lower() not in SKLEARN_TERMS:
         return None
     from docutils import nodes
@@ -310,4 +335,4 @@ def setup(app) -> None:
     # Before numpydoc (priority 500) parses the docstring.
     app.connect("autodoc-process-docstring", _join_continued_lines, priority=100)
     app.connect("autodoc-process-docstring", _quote_attribute_names_in_types, priority=101)
-    app.connect("missing-reference", _resolve_sklearn_terms)
+    app.connect("missing-reference", _resolve_sklearn_references)
