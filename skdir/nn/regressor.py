@@ -295,6 +295,13 @@ class DIRRegressor(NeuralNetRegressor):
         The same bins with the FDS kernel; None without FDS.
     feature_smoothing_ : FeatureDistributionSmoothing
         The FDS layer (only with ``fds=True``).
+    task_weighting_ : UncertaintyWeighting
+        The learned per-target log-variances (only with
+        ``multitask_weighting="uncertainty"``); ``task_weighting_.weights`` are
+        the current weights ``exp(-s_t)``.
+    norm_intercept_, norm_slope_ : ndarray of shape (n_targets,)
+        The lines from target to feature norm fitted before the fine-tuning
+        stage (only with ``norm_finetune_epochs > 0``).
     target_transformer_ : transformer or None
         The fitted ``target_transformer``.
     device_ : str
