@@ -677,3 +677,45 @@ def test_default_search_space_for_weighting_and_target_steps():
     X, y = make_regression(n_samples=60, n_features=3, noise=5.0, random_state=0)
     search = DIRSearchCV(est, space, n_trials=3, cv=2, random_state=0).fit(X, y - y.min() + 1)
     assert list(search.cv_results_["state"]) == ["complete"] * 3
+
+
+def test_epoch_pruning_stops_a_bad_net_between_epochs():
+    from skdir.model_selection import EpochPruning
+    from skdir.nn import DIRRegressor
+
+    X, y = make_regression(n_samples=80, n_features=4, noise=5.0, random_state=0)
+    y = (y - y.mean()) / y.std()
+    net = DIRRegressor(
+        max_epochs=8,
+        module__hidden=(16,),
+        random_state=0,
+        device="cpu",
+        patience=50,
+        callbacks=[EpochPruning(warmup_epochs=2)],
+    )
+    # outside a search the callback does nothing, and the net still clones
+    assert len(clone(net).fit(X, y).history) == 8
+    study = optuna.create_study(
+        direction="maximize", pruner=optuna.pruners.MedianPruner(n_startup_trials=2)
+    )
+    for lr in (0.01, 0.02, 1e-7):
+        study.enqueue_trial({"lr": lr})
+    search = DIRSearchCV(
+        net,
+        {"lr": (1e-7, 0.1, "log")},
+        n_trials=3,
+        cv=2,
+        study=study,
+        scoring="neg_mean_absolute_error",
+    ).fit(X, y)
+    res = search.cv_results_
+    assert list(res["state"]) == ["complete", "complete", "pruned"]
+    good, bad = study.trials[0].intermediate_values, study.trials[2].intermediate_values
+    # epochs of fold k at steps k * 9 + epoch - 1, fold means at steps 8 and 17
+    assert sorted(good) == [*range(0, 8), 8, *range(9, 17), 17]
+    assert good[8] == pytest.approx(res["split0_test_score"][0])
+    assert good[17] == pytest.approx(res["mean_test_score"][0])
+    # the bad net was stopped after the warm-up epochs of fold 0 (reports 0..2 -> step 2)
+    assert max(bad) == 8 and sorted(bad)[:-1] == [0, 1, 2]
+    assert np.isnan(res["split1_test_score"][2])
+    assert search.best_params_["lr"] in (0.01, 0.02)

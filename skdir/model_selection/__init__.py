@@ -3,10 +3,12 @@
 :class:`DIRSearchCV` runs each trial's cross-validation folds itself so that a pruner can
 stop hopeless trials between folds, and keeps its trials in an Optuna study (in memory, in
 an SQLite file, in a PostgreSQL/MySQL database or in a journal file shared by many worker
-processes). :func:`default_search_space` proposes ranges for the skdir steps of a pipeline.
+processes). :class:`EpochPruning` lets the pruner stop a skorch net (``DIRRegressor``)
+between epochs. :func:`default_search_space` proposes ranges for the skdir steps of a pipeline.
 """
 
+from ._epoch import EpochPruning
 from ._search import DIRSearchCV
 from ._space import default_search_space
 
-__all__ = ["DIRSearchCV", "default_search_space"]
+__all__ = ["DIRSearchCV", "EpochPruning", "default_search_space"]

@@ -25,6 +25,7 @@ from sklearn.utils import check_random_state, get_tags, indexable
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_method_params
 
+from ._epoch import _CURRENT_FOLD, _FoldContext
 from ._space import check_space
 from ._study import RESULT_ATTR, check_maximize, counted_trials, open_storage
 
@@ -95,7 +96,8 @@ class DIRSearchCV(BaseSearchCV):
     pruner : bool or optuna.pruners.BasePruner or None, default=None
         ``None``/``False``: no pruning. ``True``: ``MedianPruner(n_startup_trials=5)``, which
         stops a trial whose running mean after fold ``k`` is below the median of earlier
-        trials at fold ``k``. Or any Optuna pruner.
+        trials at fold ``k``. Or any Optuna pruner. A skorch net in the estimator can also
+        be stopped between epochs with :class:`EpochPruning`.
     sampler : optuna.samplers.BaseSampler or None, default=None
         ``None`` uses ``TPESampler(seed=random_state)``.
     study : optuna.Study or None, default=None
@@ -349,21 +351,27 @@ class DIRSearchCV(BaseSearchCV):
         def objective(trial: optuna.Trial) -> float:
             candidate = space.suggest(trial)
             outs: list[dict] = []
+            context = _FoldContext(trial, fold=0)
             for start in range(0, n_splits, batch):
                 stop = min(start + batch, n_splits)
-                outs += parallel(
-                    delayed(_fit_and_score)(
-                        clone(base_estimator),
-                        X,
-                        y,
-                        train=splits[k][0],
-                        test=splits[k][1],
-                        parameters=candidate,
-                        split_progress=(k, n_splits),
-                        **fit_kwargs,
+                context.fold = start
+                token = _CURRENT_FOLD.set(context if batch == 1 else None)
+                try:
+                    outs += parallel(
+                        delayed(_fit_and_score)(
+                            clone(base_estimator),
+                            X,
+                            y,
+                            train=splits[k][0],
+                            test=splits[k][1],
+                            parameters=candidate,
+                            split_progress=(k, n_splits),
+                            **fit_kwargs,
+                        )
+                        for k in range(start, stop)
                     )
-                    for k in range(start, stop)
-                )
+                finally:
+                    _CURRENT_FOLD.reset(token)
                 all_out.extend(outs[start:stop])
                 if isinstance(outs[0]["test_scores"], dict) and not self.multimetric_:
                     raise ValueError(
@@ -372,8 +380,8 @@ class DIRSearchCV(BaseSearchCV):
                     )
                 running = [_score_of(o["test_scores"], metric) for o in outs]
                 for k in range(start, stop):
-                    trial.report(float(np.mean(running[: k + 1])), step=k)
-                if stop < n_splits and trial.should_prune():
+                    trial.report(float(np.mean(running[: k + 1])), step=context.fold_step(k))
+                if context.pruned or (stop < n_splits and trial.should_prune()):
                     self._record(trial, outs, n_splits)
                     raise optuna.TrialPruned(f"pruned after fold {stop - 1}")
             self._record(trial, outs, n_splits)
