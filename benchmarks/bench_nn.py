@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import time
 from pathlib import Path
 
@@ -46,6 +47,13 @@ VARIANTS = {
     "+FDS": {"fds": True},
     "+LDS+FDS": {"lds": True, "fds": True},
     "two-tower": {"module": "two_tower", "module__modalities": [384, 384]},
+    # the two sentences through one shared tower, fused as [a, b, |a - b|, a * b]
+    "two-tower-ix": {
+        "module": "two_tower",
+        "module__modalities": [384, 384],
+        "module__fusion": "interaction",
+        "module__shared": True,
+    },
 }
 
 
@@ -86,7 +94,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--quick", action="store_true", help="2 seeds instead of 5")
-    parser.add_argument("--seeds", type=int, default=None)
+    parser.add_argument("--seeds", type=int, default=None, help="number of seeds")
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds start here")
+    parser.add_argument(
+        "--save",
+        type=Path,
+        help="append one JSON line per fit to this file (to split seeds over processes)",
+    )
+    parser.add_argument(
+        "--report", type=Path, nargs="*", help="print the table of saved JSON lines, no fits"
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS))
@@ -94,6 +111,18 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     n_seeds = args.seeds or (2 if args.quick else 5)
+    if args.report:
+        records = [json.loads(line) for path in args.report for line in path.open()]
+        results: dict[str, dict[str, list[float]]] = {}
+        for record in records:
+            for key, value in record["scores"].items():
+                results.setdefault(record["variant"], {}).setdefault(key, []).append(value)
+        settings = {(r["variant"], json.dumps(r["params"], sort_keys=True)) for r in records}
+        for variant, params in sorted(settings):
+            print(f"{variant}: {params}")
+        seeds = sorted({r["seed"] for r in records})
+        print_table(results, f"seeds {seeds}")
+        return
     overrides: dict[str | None, dict] = {}
     for item in args.set:
         name, value = item.split("=", 1)
@@ -124,7 +153,7 @@ def main() -> None:
     for variant, values in overrides.items():
         print(f"overrides for {variant or 'every variant'}: {values}")
 
-    results: dict[str, dict[str, list[float]]] = {}
+    results = {}
     for name in args.variants:
         params = {
             **VARIANTS[name],
@@ -133,7 +162,7 @@ def main() -> None:
             "device": args.device,
         }
         rows: dict[str, list[float]] = {}
-        for seed in range(n_seeds):
+        for seed in range(args.first_seed, args.first_seed + n_seeds):
             reg = DIRRegressor(random_state=seed, callbacks=[EpochCPUTime()], **params)
             start = time.perf_counter()
             reg.fit(X_train, y_train, eval_set=(X_val, y_val))
@@ -146,20 +175,33 @@ def main() -> None:
             scores["fit s"] = fit_time
             for key, value in scores.items():
                 rows.setdefault(key, []).append(float(value))
+            if args.save:
+                with args.save.open("a") as file:
+                    record = {
+                        "variant": name,
+                        "seed": seed,
+                        "params": {k: repr(v) for k, v in params.items()},
+                        "scores": {k: float(v) for k, v in scores.items()},
+                    }
+                    file.write(json.dumps(record) + "\n")
             print(
-                f"  {name:<10} seed {seed}: MSE {scores['all']:.4f} few {scores['few']:.4f} "
+                f"  {name:<12} seed {seed}: MSE {scores['all']:.4f} few {scores['few']:.4f} "
                 f"epochs {scores['epochs']} ({scores['s/epoch']:.3f} s/epoch wall, "
                 f"{scores['cpu/epoch']:.3f} CPU)",
                 flush=True,
             )
         results[name] = rows
+    print_table(results, f"{n_seeds} seeds")
 
+
+def print_table(results: dict[str, dict[str, list[float]]], seeds: str) -> None:
+    """Print the mean ± std table and the goal checks."""
     columns = ["all", "many", "medium", "few", "balanced", "pearson"]
-    header = f"{'variant':<11}" + "".join(
+    header = f"{'variant':<13}" + "".join(
         f"{c + ' MSE' if c != 'pearson' else c:>17}" for c in columns
     )
     header += f"{'epochs':>8}{'s/epoch':>9}{'(+%)':>8}{'CPU/epoch':>11}{'(+%)':>8}"
-    print(f"\nTest split, mean ± std over {n_seeds} seeds (std with ddof=1); epoch times are")
+    print(f"\nTest split, mean ± std over {seeds} (std with ddof=1); epoch times are")
     print("means over all epochs of all seeds, (+%) against vanilla:\n")
     print(header)
     base = results.get("vanilla")
@@ -170,7 +212,7 @@ def main() -> None:
         return f"{100 * (np.mean(rows[key]) / np.mean(base[key]) - 1):+.1f}%"
 
     for name, rows in results.items():
-        line = f"{name:<11}"
+        line = f"{name:<13}"
         for c in columns:
             values = np.array(rows[c])
             std = values.std(ddof=1) if len(values) > 1 else 0.0
