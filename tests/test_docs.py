@@ -47,7 +47,7 @@ def test_user_guide_pages_and_figures(html):
     assert (html / "tuning.html").is_file()
     figures = {p.name for p in (html / "_images").glob("*.png")}
     expected = {"imbalance_error.png", "label_density.png", "kernels.png", "fds.png",
-                "resampling.png", "shot_regions.png", "focal.png"}
+                "resampling.png", "shot_regions.png", "focal.png", "plotting_functions.png"}
     assert expected <= figures, expected - figures
     for name in expected:  # a real plot, not an empty canvas
         assert (html / "_images" / name).stat().st_size > 10_000, name
