@@ -185,6 +185,7 @@ def test_feature_names_with_dataframe_and_input_features():
         ([np.ones((2, 2)), np.ones(3)], "Bag 1 has shape"),
         (np.array([[[1.0, np.nan], [1.0, 2.0]]]), "Bag 0, fragment 0 has NaN in some"),
         (np.array([[[1.0, 2.0]], [[np.nan, np.nan]]]), r"Bag\(s\) \[1\] have no fragments"),
+        (np.array([[[1.0, np.inf], [np.nan, np.nan]]]), "Bag 0, fragment 0 contains infinity"),
         (np.zeros((0, 2, 3)), "no bags"),
         ([], "no bags"),
     ],

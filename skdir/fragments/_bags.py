@@ -55,8 +55,10 @@ def _float_dtype(dtype: np.dtype) -> type:
 
 
 def _check_finite_rows(values: NDArray, lengths: NDArray[np.intp], where: str) -> None:
+    if np.isfinite(values.sum(axis=1)).all():  # one pass, no mask of the values' size
+        return
     finite = np.isfinite(values)
-    if finite.all():
+    if finite.all():  # the row sums overflowed, the values are finite
         return
     row = int(np.flatnonzero(~finite.all(axis=1))[0])
     bag = int(np.searchsorted(np.cumsum(lengths), row, side="right"))
@@ -123,15 +125,25 @@ def _from_padded(X: Any) -> FlatBags:
         raise ValueError("X has 0 fragments per bag; every bag needs at least one.")
     if n_features == 0:
         raise ValueError("The bags have 0 features; pass fragments with at least one column.")
-    nan = np.isnan(padded)
-    is_padding = nan.all(axis=2)
-    partial = np.argwhere(nan.any(axis=2) & ~is_padding)
+    # Two reductions, no mask of the array's size: fmax ignores NaN, so a row's
+    # fmax is NaN exactly when the row is all NaN (padding); a real row whose sum
+    # is not finite holds NaN or infinity (or overflows) and is inspected.
+    is_padding = np.isnan(np.fmax.reduce(padded, axis=2))
+    suspect = np.argwhere(~is_padding & ~np.isfinite(padded.sum(axis=2)))
+    rows = padded[suspect[:, 0], suspect[:, 1]]
+    partial = suspect[np.isnan(rows).any(axis=1)]
     if len(partial):
         bag, fragment = partial[0]
         raise ValueError(
             f"Bag {bag}, fragment {fragment} has NaN in some but not all of its features "
             f"({len(partial)} such fragment(s)); all-NaN rows are padding, a real fragment "
             "must have no NaN. Impute or drop these fragments."
+        )
+    if np.isinf(rows).any():
+        bag, fragment = suspect[np.isinf(rows).any(axis=1)][0]
+        raise ValueError(
+            f"Bag {bag}, fragment {fragment} contains infinity. Fragments must be finite: "
+            "impute or drop those fragments."
         )
     lengths = (~is_padding).sum(axis=1).astype(np.intp)
     empty = np.flatnonzero(lengths == 0)
@@ -141,8 +153,6 @@ def _from_padded(X: Any) -> FlatBags:
             "drop these samples or give every bag at least one fragment."
         )
     values = padded[~is_padding] if is_padding.any() else padded.reshape(-1, n_features)
-    if np.isinf(values).any():
-        _check_finite_rows(values, lengths, "")
     return FlatBags(np.ascontiguousarray(values), lengths)
 
 

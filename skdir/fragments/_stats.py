@@ -1,11 +1,12 @@
-"""Per-bag statistics of flat bags: segment reductions, no loop over fragments.
+"""Per-bag statistics of flat bags, vectorised: no loop over samples or fragments.
 
 Every function takes the flat values ``(n_fragments_total, n_columns)``, the
 bag lengths (all >= 1) and optional positive fragment weights, and returns
-one row per bag. Order statistics (median, trimmed and winsorized means,
-Huber) sort blocks of bags of equal length, so that nothing is padded and
-memory stays bounded; the Python loops run over distinct bag lengths and
-fragment positions, never over samples or fragments.
+one row per bag. Sums (the mean) are one sparse (bags x fragments) product.
+The other statistics work on blocks of bags of equal length ``k``, reshaped
+to ``(bags, k, columns)`` and reduced along the fragments, so nothing is
+padded and memory stays bounded; the only Python loop runs over the distinct
+bag lengths (and blocks of at most ``_BLOCK_ELEMENTS`` numbers).
 
 Weighted order statistics treat fragment ``j`` of a bag, in increasing order
 of value, as covering the interval ``[W_{j-1}, W_j)`` of the bag's total
@@ -39,7 +40,7 @@ __all__ = [
     "bag_std",
 ]
 
-#: Elements of one padded block of bags (values and their weights).
+#: Numbers in one block of equal-length bags.
 _BLOCK_ELEMENTS = 1 << 22
 _TOLERANCE = 1e-12
 
