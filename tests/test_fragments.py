@@ -513,3 +513,25 @@ def test_subsampler_bad_input():
         FragmentSubsampler().fit_resample(bags, [1.0, 2.0], sample_weight=np.ones(2))
     with pytest.raises(ValueError, match="size_fraction"):
         FragmentSubsampler(size_fraction=0).fit_resample(bags, [1.0, 2.0])
+
+
+def test_weight_column_travels_through_cross_validation(generated):
+    bags, y, _ = generated
+    rng = np.random.default_rng(0)
+    lengths = [rng.integers(1, 50, len(bag)).astype(float) for bag in bags]
+    with_column = [np.column_stack([bag, w]) for bag, w in zip(bags, lengths, strict=True)]
+    pipe = make_pipeline(FragmentAggregator(("mean", "std"), fragment_weights=-1), Ridge())
+    cv = KFold(3, shuffle=True, random_state=0)
+    scores = cross_val_score(pipe, with_column, y, cv=cv)
+    np.testing.assert_allclose(scores, cross_val_score(pipe, _pad(with_column), y, cv=cv))
+    # the weights matter: the same pipeline on the unweighted bags scores differently
+    plain = make_pipeline(FragmentAggregator(("mean", "std")), Ridge())
+    assert not np.allclose(scores, cross_val_score(plain, bags, y, cv=cv))
+
+
+def test_set_output_pandas_uses_feature_names():
+    pytest.importorskip("pandas")
+    bags = [np.ones((2, 2)), np.zeros((1, 2))]
+    frame = FragmentAggregator(("max", "count")).set_output(transform="pandas").fit_transform(bags)
+    assert frame.columns.tolist() == ["max__x0", "max__x1", "count"]
+    assert frame["count"].tolist() == [2.0, 1.0]
