@@ -294,3 +294,16 @@ def test_after_a_sampler_the_weights_come_from_the_resampled_targets():
     weights = LDSWeighter(n_bins=10).fit_transform(y_res)
     direct = Ridge().fit(X_res, y_res, sample_weight=weights)
     assert pipe[-1].regressor_.coef_ == pytest.approx(direct.coef_)
+
+
+def test_dense_grid_approximates_the_exact_kde():
+    exact = DenseWeighter().fit_transform(Y_EXP)
+    grid = DenseWeighter(grid_size=4096).fit(Y_EXP)
+    assert grid.transform(Y_EXP) == pytest.approx(exact, abs=1e-4)
+    assert grid.transform(Y_EXP).mean() == pytest.approx(1.0)
+    assert grid.transform([1e3])[0] == pytest.approx(grid.transform(Y_EXP).max())
+    exact_2d = DenseWeighter().fit_transform(Y_2D)
+    grid_2d = DenseWeighter(grid_size=128).fit_transform(Y_2D)
+    assert grid_2d == pytest.approx(exact_2d, abs=0.02)
+    with pytest.raises(ValueError, match="grid_size"):
+        DenseWeighter(grid_size=1).fit(Y_EXP)
