@@ -17,7 +17,7 @@ from optuna.pruners import BasePruner, MedianPruner, NopPruner
 from optuna.samplers import BaseSampler, TPESampler
 from optuna.trial import TrialState
 from scipy.stats import rankdata
-from sklearn.base import _fit_context, clone
+from sklearn.base import _fit_context, clone, is_classifier
 from sklearn.model_selection import check_cv
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.model_selection._validation import _fit_and_score, _warn_or_raise_about_fit_failures
@@ -331,7 +331,7 @@ class DIRSearchCV(BaseSearchCV):
         X, y = indexable(X, y)
         params = _check_method_params(X, params=params)
         routed = self._get_routed_params_for_fit(params)
-        cv = check_cv(self.cv, y, classifier=False)
+        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         splits = list(cv.split(X, y, **routed.splitter.split))
         self.n_splits_ = n_splits = len(splits)
         base_estimator = clone(self.estimator)
