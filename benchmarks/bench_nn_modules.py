@@ -51,6 +51,11 @@ STSB_VARIANTS = {
     },
     "fusion_tf(2 tok)": {"module": "fusion_transformer", "module__modalities": [384, 384]},
     "fusion_tf(8 blk)": {"module": "fusion_transformer", "module__n_blocks": 8},
+    "fusion_tf(shared)": {
+        "module": "fusion_transformer",
+        "module__modalities": [384, 384],
+        "module__shared": True,
+    },
 }
 
 BAG_VARIANTS = {  # both standardise the two targets (units differ tenfold)

@@ -140,6 +140,20 @@ def test_fusion_transformer_tokens_blocks_and_modalities():
         net(torch.zeros(2, 3, 10))
 
 
+def test_fusion_transformer_shared_projection():
+    net = FusionTransformer(8, modalities=[4, 4], shared=True, d_model=8, n_heads=2)
+    assert len(net.projections) == 1
+    half = torch.randn(3, 4)
+    tokens = net.tokens(torch.cat([half, half], dim=1))
+    # same projection: the tokens differ only by their modality embeddings
+    torch.testing.assert_close(
+        tokens[:, 1] - tokens[:, 2],
+        (net.modality_embedding[0] - net.modality_embedding[1]).expand(3, -1),
+    )
+    with pytest.raises(ValueError, match="equal width"):
+        FusionTransformer(9, modalities=[4, 5], shared=True)
+
+
 def test_fusion_transformer_is_invariant_to_batch_composition_in_eval_mode():
     X, y = _data(n=80)
     net = DIRRegressor("fusion_transformer", module__modalities=[6, 4], module__d_model=16,

@@ -338,6 +338,12 @@ class FusionTransformer(nn.Module):
         contiguous blocks of near-equal width.
     n_blocks : int, default=4
         Number of column blocks (tokens) when ``modalities`` is None.
+    shared : bool, default=False
+        Project every modality with the same linear layer (modalities of one
+        kind, e.g. the two sentences of a pair; they must have equal widths);
+        the modality embeddings still tell the tokens apart. On STS-B-DIR this
+        lowers the test MSE from 1.75 to 1.37 (one seed; see
+        ``benchmarks/bench_nn_modules.py``).
     d_model : int, default=64
         Token width, the feature size ``z``.
     n_heads : int, default=4
@@ -367,6 +373,7 @@ class FusionTransformer(nn.Module):
         n_outputs: int = 1,
         modalities: Sequence[slice | int] | None = None,
         n_blocks: int = 4,
+        shared: bool = False,
         d_model: int = 64,
         n_heads: int = 4,
         n_layers: int = 2,
@@ -393,8 +400,11 @@ class FusionTransformer(nn.Module):
         dropout = _check_dropout(dropout)
         if activation not in ("gelu", "relu"):
             raise ValueError(f"activation must be 'gelu' or 'relu', got {activation!r}.")
+        widths = [s.stop - s.start for s in self.slices]
+        if shared and len(set(widths)) != 1:
+            raise ValueError(f"shared=True needs modalities of equal width, got widths {widths}.")
         self.projections = nn.ModuleList(
-            nn.Linear(s.stop - s.start, d_model) for s in self.slices
+            nn.Linear(width, d_model) for width in (widths[:1] if shared else widths)
         )
         self.modality_embedding = nn.Parameter(0.02 * torch.randn(len(self.slices), d_model))
         self.reg_token = nn.Parameter(0.02 * torch.randn(1, 1, d_model))
@@ -420,9 +430,13 @@ class FusionTransformer(nn.Module):
                 "FusionTransformer expects 2-D input (n_samples, n_features), got shape "
                 f"{tuple(X.shape)}."
             )
+        projections = (
+            self.projections
+            if len(self.projections) == len(self.slices)
+            else [self.projections[0]] * len(self.slices)
+        )
         projected = torch.stack(
-            [proj(X[:, s]) for proj, s in zip(self.projections, self.slices, strict=True)],
-            dim=1,
+            [proj(X[:, s]) for proj, s in zip(projections, self.slices, strict=True)], dim=1
         )
         tokens = projected + self.modality_embedding
         return torch.cat([self.reg_token.expand(len(X), -1, -1), tokens], dim=1)
