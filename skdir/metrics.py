@@ -256,10 +256,9 @@ def geometric_mean_error(
     ----------
     y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_targets)
         True and predicted targets (at most two targets).
-    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_targets,), \
-default="uniform_average"
+    multioutput : {"raw_values", "uniform_average"} or array-like, default="uniform_average"
         ``"raw_values"`` returns one value per target, ``"uniform_average"`` their
-        mean, an array their weighted mean.
+        mean, an array of shape (n_targets,) their weighted mean.
 
     Returns
     -------
@@ -291,10 +290,9 @@ def pearson_correlation(
     ----------
     y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_targets)
         True and predicted targets (at most two targets).
-    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_targets,), \
-default="uniform_average"
+    multioutput : {"raw_values", "uniform_average"} or array-like, default="uniform_average"
         ``"raw_values"`` returns one value per target, ``"uniform_average"`` their
-        mean, an array their weighted mean.
+        mean, an array of shape (n_targets,) their weighted mean.
 
     Returns
     -------
@@ -459,10 +457,9 @@ def balanced_mean_absolute_error(
         ``label_density`` is None and ``bin_width`` is None).
     bin_width : float or None, default=None
         Bin width instead of a number of bins (when ``label_density`` is None).
-    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_targets,), \
-default="uniform_average"
+    multioutput : {"raw_values", "uniform_average"} or array-like, default="uniform_average"
         ``"raw_values"`` returns one value per target, ``"uniform_average"`` their
-        mean, an array their weighted mean.
+        mean, an array of shape (n_targets,) their weighted mean.
 
     Returns
     -------
@@ -514,10 +511,9 @@ def balanced_mean_squared_error(
         ``label_density`` is None and ``bin_width`` is None).
     bin_width : float or None, default=None
         Bin width instead of a number of bins (when ``label_density`` is None).
-    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_targets,), \
-default="uniform_average"
+    multioutput : {"raw_values", "uniform_average"} or array-like, default="uniform_average"
         ``"raw_values"`` returns one value per target, ``"uniform_average"`` their
-        mean, an array their weighted mean.
+        mean, an array of shape (n_targets,) their weighted mean.
 
     Returns
     -------
@@ -614,10 +610,9 @@ def sera(
         target, each called on its target column; or the relevance values
         themselves, of shape (n_samples,) or (n_samples, n_targets). All values
         must lie in [0, 1].
-    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_targets,), \
-default="uniform_average"
+    multioutput : {"raw_values", "uniform_average"} or array-like, default="uniform_average"
         ``"raw_values"`` returns one value per target, ``"uniform_average"`` their
-        mean, an array their weighted mean.
+        mean, an array of shape (n_targets,) their weighted mean.
 
     Returns
     -------

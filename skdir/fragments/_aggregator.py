@@ -72,7 +72,7 @@ class FragmentAggregator(TransformerMixin, BaseEstimator):
     ----------
     n_features_in_ : int
         Columns of a fragment in ``X`` (including a weight column).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, only when fitted on a DataFrame (one fragment per row).
     stats_ : tuple of str
         The validated statistics, in output order.
