@@ -33,3 +33,12 @@ def test_example_runs(script, tmp_path):
     assert figures, f"{script.name} printed no figures"
     last = [float(x) for x in NUMBER.findall(figures[-1]) if x not in ("nan", "inf")]
     assert last and np.isfinite(last).all(), figures[-1]
+
+
+def test_readme_code_runs():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    (code,) = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    scores = namespace["scores"]
+    assert len(scores) == 5 and np.isfinite(scores).all() and (scores < 0).all()
