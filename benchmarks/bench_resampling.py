@@ -35,7 +35,14 @@ virtual environment; skdir does not depend on it::
 Without ``--smogn-python`` the smogn columns are left empty. smogn gets
 ``--smogn-timeout`` seconds (wall) per case; a killed run is reported as a lower bound.
 ``--quick`` runs the small speed case, a 20,000 x 768 memory case, and the usefulness
-suite on three small sets only. Run from the repository root.
+suite on three small sets only; ``--datasets stsb abalone ...`` picks usefulness sets
+(rows are printed as each set finishes). Run from the repository root.
+
+On a shared machine wall seconds measure the load more than the code: compare CPU
+seconds. With ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1`` the CPU seconds of the
+large case are its single-core time, an upper bound of its wall time on 2 idle cores
+(multi-threaded BLAS/OpenMP on an oversubscribed machine inflates CPU seconds by
+spinning).
 """
 
 from __future__ import annotations
@@ -451,7 +458,10 @@ def evaluate_stsb() -> list:
 
 
 def usefulness_table(args: argparse.Namespace) -> None:
-    names = ["machineCpu", "fuelCons", "abalone"] if args.quick else list(TABULAR)
+    if args.datasets != ["all"]:
+        names = [name for name in args.datasets if name != "stsb"]
+    else:
+        names = ["machineCpu", "fuelCons", "abalone"] if args.quick else list(TABULAR)
     print(
         "\n## 3. Usefulness: HistGradientBoosting (tabular, 5-fold CV) / Ridge (STS-B-DIR "
         "test set), with and without each sampler (defaults: relevance 'auto', thr 0.5, "
@@ -463,16 +473,21 @@ def usefulness_table(args: argparse.Namespace) -> None:
     )
     print("|---|---|---|---|---|---|---|---|")
     rows = []
+
+    def show(new_rows):
+        for data, label, r in new_rows:
+            print(
+                f"| {data} | {label} | {r['all']:.4g} | {r['rare']:.4g} ({r['n_rare']}) | "
+                f"{r['few']:.4g} ({r['n_few']}) | {r['balanced']:.4g} | {r['sera']:.4g} | "
+                f"{r['seconds']:.1f} |",
+                flush=True,
+            )
+        rows.extend(new_rows)
+
     for name in names:
-        rows += evaluate_tabular(name, args.max_rows, n_splits=5)
-    if not args.quick:
-        rows += evaluate_stsb()
-    for data, label, r in rows:
-        print(
-            f"| {data} | {label} | {r['all']:.4g} | {r['rare']:.4g} ({r['n_rare']}) | "
-            f"{r['few']:.4g} ({r['n_few']}) | {r['balanced']:.4g} | {r['sera']:.4g} | "
-            f"{r['seconds']:.1f} |"
-        )
+        show(evaluate_tabular(name, args.max_rows, n_splits=5))
+    if "stsb" in args.datasets or (args.datasets == ["all"] and not args.quick):
+        show(evaluate_stsb())
     notes = [(d, label, r["note"]) for d, label, r in rows if "note" in r]
     for data, label, note in notes:
         print(f"- {data} {label}: {note}")
@@ -487,6 +502,13 @@ def main() -> None:
         type=float,
         default=300.0,
         help="wall seconds allowed to smogn per case (default 300)",
+    )
+    parser.add_argument(
+        "--datasets",
+        nargs="*",
+        default=["all"],
+        choices=["all", "stsb", *TABULAR],
+        help="usefulness data sets (default: all; with --quick three small ones)",
     )
     parser.add_argument(
         "--max-rows",
