@@ -61,6 +61,11 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
             "minibatch SGD with early stopping: integer weights are not equivalent to "
             "repeated rows (different batches and validation split)."
         ),
+        "check_methods_subset_invariance": (
+            "float32 matrix products are not bit-identical across batch shapes: predictions "
+            "of a row alone and in a batch differ by about one float32 ulp (1e-7 relative), "
+            "above the check's tolerance."
+        ),
     },
 }
 
