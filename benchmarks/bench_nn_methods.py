@@ -44,6 +44,7 @@ VARIANTS: dict[str, dict] = {
     "+ConR+C-Mixup": {"conr_weight": 1.0, "mixup": "c_mixup"},
     "+ConR+BMSE": {"conr_weight": 1.0, "loss": "bmse"},
     "+LDS+ConR+BMSE": {"lds": True, "conr_weight": 1.0, "loss": "bmse"},
+    "+LDS+C-Mixup+BMSE": {"lds": True, "mixup": "c_mixup", "loss": "bmse"},
 }
 COLUMNS = ["all", "many", "medium", "few", "balanced", "pearson"]
 
