@@ -105,7 +105,8 @@ def stsb(args: argparse.Namespace) -> None:
     print("\nTest MSE by region (lower is better), balanced MSE, Pearson, fit seconds:")
     print(table.to_string(float_format=lambda v: f"{v:.3f}"))
     base = table.loc["unweighted"]
-    change = 100.0 * (table[["all", "many", "medium", "few", "balanced"]] / base - 1.0)
+    columns = ["all", "many", "medium", "few", "balanced"]
+    change = 100.0 * (table[columns] / base[columns] - 1.0)
     print("\nChange vs unweighted (%):")
     print(change.drop(index="unweighted").to_string(float_format=lambda v: f"{v:+.1f}"))
     lds = table.loc["LDS"]
