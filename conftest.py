@@ -4,11 +4,19 @@ The tests run in parallel processes (``pytest -n 2`` on two cores), and the netw
 they train are small: one intra-op thread per process is faster than two threads per
 process competing for the same cores (measured: 2.6 s against 27 s of CPU for one
 40-epoch fit on a loaded two-core machine).
+
+The scripts that tests start in subprocesses (examples, search workers) import the
+``skdir`` of this checkout, like the tests themselves, whatever else is installed.
 """
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+_REPO = str(Path(__file__).resolve().parent)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [_REPO, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+)
 
 import torch
 

@@ -142,11 +142,16 @@ class ModelComparison:
 
         fig, axes = plt.subplots(1, n_targets, figsize=(5 * n_targets, 3.5), squeeze=False)
         for k, name in enumerate(self.target_names):
-            for model, pred in self.y_pred.items():
+            for m, (model, pred) in enumerate(self.y_pred.items()):
                 plot_per_bin_error(
-                    y_true[:, k], _as_2d(pred)[:, k], y_train=y_reference[:, k], ax=axes[0, k]
+                    y_true[:, k],
+                    _as_2d(pred)[:, k],
+                    y_train=y_reference[:, k],
+                    ax=axes[0, k],
+                    label=model,
+                    color=f"C{m}",
+                    show_counts=m == 0,
                 )
-                axes[0, k].lines[-1].set_label(model)
             axes[0, k].legend()
             axes[0, k].set_title(f"error per target bin: {name}")
         paths.append(_save(fig, out_dir / "per_bin_error.png"))

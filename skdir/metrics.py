@@ -991,7 +991,7 @@ def _find_density(
             if hasattr(step, "fit_resample"):
                 resampled = True
         return None
-    for attribute in ("best_estimator_", "estimator_", "regressor_"):
+    for attribute in ("best_estimator_", "estimator_", "regressor_", "weighter_"):
         inner = getattr(estimator, attribute, None)
         if inner is not None and inner is not estimator:
             found = _find_density(inner)

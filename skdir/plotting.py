@@ -229,6 +229,9 @@ def plot_per_bin_error(
     metric: str = "mae",
     ax: Any = None,
     n_bins: int = 20,
+    label: str | None = None,
+    color: Any = None,
+    show_counts: bool | None = None,
 ) -> Any:
     """Plot the error of the predictions in each target bin.
 
@@ -255,6 +258,15 @@ def plot_per_bin_error(
         Where to draw (one Axes per target); ``None`` creates a figure.
     n_bins : int, default=20
         Number of bins when the density is fitted here.
+    label : str or None, default=None
+        Legend label of the error line (default: the metric's name), so that
+        several models can share one Axes.
+    color : matplotlib colour or None, default=None
+        Colour of the error line; ``None`` takes the Axes' next colour.
+    show_counts : bool or None, default=None
+        Draw the training counts as bars. ``None`` draws them when training
+        targets are known; pass ``False`` for every model but the first when
+        overlaying several models.
 
     Returns
     -------
@@ -279,11 +291,16 @@ def plot_per_bin_error(
     if label_density is not None:
         check_is_fitted(label_density, "counts_")
         density = label_density
-        show_counts = True
+        counts_known = True
     else:
         reference = y_true if y_train is None else check_target(y_train, name="y_train")
         density = LabelDensity(n_bins=n_bins, ks=1).fit(reference)
-        show_counts = y_train is not None
+        counts_known = y_train is not None
+    if show_counts and not counts_known:
+        raise ValueError(
+            "show_counts=True needs the training targets: pass y_train or label_density."
+        )
+    show_counts = counts_known if show_counts is None else show_counts
     if density.n_targets_ != n_targets:
         raise ValueError(
             f"y_true has {n_targets} target(s) but the training density has {density.n_targets_}."
@@ -298,7 +315,13 @@ def plot_per_bin_error(
         centers = _centers(edges)
         bins = marginal.bin_index(true_cols[:, k])
         present, per_bin = _per_bin_error(errors[:, k], bins, marginal.n_bins_[0])
-        axis.plot(centers[present], per_bin, marker="o", color="C3", label=metric.upper())
+        axis.plot(
+            centers[present],
+            per_bin,
+            marker="o",
+            color=color,
+            label=metric.upper() if label is None else label,
+        )
         axis.set_xlabel("target" if n_targets == 1 else f"target {k}")
         axis.set_ylabel(f"{metric.upper()} per bin")
         if show_counts:

@@ -119,6 +119,26 @@ def test_per_bin_error_without_training_targets_has_no_count_bars():
     assert len(ax.figure.axes) == 1
 
 
+def test_per_bin_error_overlays_models_with_labels_colours_and_one_set_of_bars():
+    _, ax = plt.subplots()
+    for m, shift in enumerate([0.0, 0.5]):
+        plot_per_bin_error(
+            Y_SMALL,
+            Y_SMALL + shift,
+            y_train=Y_SMALL,
+            ax=ax,
+            label=f"model {m}",
+            color=f"C{m}",
+            show_counts=m == 0,
+        )
+    assert [line.get_label() for line in ax.lines] == ["model 0", "model 1"]
+    assert ax.lines[0].get_color() != ax.lines[1].get_color()
+    assert ax.lines[1].get_ydata() == pytest.approx(0.5)
+    assert len(ax.figure.axes) == 2  # one twin axis with the count bars, not two
+    with pytest.raises(ValueError, match="show_counts=True needs the training targets"):
+        plot_per_bin_error([0.0, 1.0], [0.0, 1.0], show_counts=True)
+
+
 def test_per_bin_error_two_targets_returns_two_axes():
     y_pred = Y_2D + RNG.normal(scale=0.3, size=Y_2D.shape)
     density = LabelDensity(n_bins=5, ks=1).fit(Y_2D)

@@ -307,3 +307,20 @@ def test_dense_grid_approximates_the_exact_kde():
     assert grid_2d == pytest.approx(exact_2d, abs=0.02)
     with pytest.raises(ValueError, match="grid_size"):
         DenseWeighter(grid_size=1).fit(Y_EXP)
+
+
+def test_density_weighted_regressor_works_with_few_shot_scorers():
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import cross_val_score
+
+    from skdir.metrics import few_shot_mae_scorer, shot_metrics
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = np.exp(X[:, 0]) + rng.normal(scale=0.1, size=300)
+    model = DensityWeightedRegressor(Ridge(), weighter=LDSWeighter(n_bins=10)).fit(X, y)
+    density = model.weighter_.label_density_
+    expected = shot_metrics(y, model.predict(X), label_density=density)["few"]["mae"]
+    assert few_shot_mae_scorer(model, X, y) == pytest.approx(-expected)
+    scores = cross_val_score(model, X, y, cv=3, scoring=few_shot_mae_scorer)
+    assert np.all(np.isfinite(scores)) and np.all(scores < 0)
