@@ -13,11 +13,12 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-_REPO = str(Path(__file__).resolve().parent)
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    [_REPO, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-)
 
 import torch
 
 torch.set_num_threads(1)
+
+_REPO = str(Path(__file__).resolve().parent)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [_REPO, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+)
