@@ -106,11 +106,11 @@ def test_inactive_in_eval_mode_and_before_start_smooth():
     fds.update_statistics(epoch=0, smooth=lambda a: a * 0 + 100)
     z = torch.ones(2, 2)
     assert torch.equal(fds(z, torch.tensor([0, 2]), epoch=1), z)  # epoch < start_smooth
-    recorded = float(fds._count.sum())
+    recorded = float(fds._moments[:, -1].sum())
     assert recorded == 2
     fds.eval()
     assert torch.equal(fds(z, torch.tensor([0, 2]), epoch=5), z)
-    assert float(fds._count.sum()) == recorded  # nothing recorded in eval mode
+    assert float(fds._moments[:, -1].sum()) == recorded  # nothing recorded in eval mode
 
 
 def test_no_update_before_start_update():
@@ -118,7 +118,7 @@ def test_no_update_before_start_update():
     fds(Z, BINS, epoch=1)
     fds.update_statistics(epoch=1)
     assert not fds.ready
-    assert float(fds._count.sum()) == 0
+    assert float(fds._moments[:, -1].sum()) == 0
 
 
 def test_bad_layer_parameters():

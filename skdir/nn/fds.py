@@ -117,10 +117,14 @@ class FeatureDistributionSmoothing(nn.Module):
         self.register_buffer("smoothed_mean", torch.zeros(shape))
         self.register_buffer("smoothed_var", torch.ones(shape))
         self.register_buffer("last_update_epoch", torch.tensor(-1))
-        self.register_buffer("_sum", torch.zeros(shape, dtype=torch.float64), persistent=False)
-        self.register_buffer("_sumsq", torch.zeros(shape, dtype=torch.float64), persistent=False)
+        # the calibration as one affine map per bin: z * scale + shift
+        self.register_buffer("_scale", torch.ones(shape))
+        self.register_buffer("_shift", torch.zeros(shape))
+        # per bin: [sum of z, sum of z * z, count], accumulated over the epoch
         self.register_buffer(
-            "_count", torch.zeros(self.n_bins, dtype=torch.float64), persistent=False
+            "_moments",
+            torch.zeros(self.n_bins, 2 * self.embedding_dim + 1, dtype=torch.float64),
+            persistent=False,
         )
 
     @property
@@ -150,19 +154,27 @@ class FeatureDistributionSmoothing(nn.Module):
         bins = bins.reshape(-1).long()
         if epoch >= self.start_update:
             raw = z.detach().to(torch.float64)
-            self._sum.index_add_(0, bins, raw)
-            self._sumsq.index_add_(0, bins, raw * raw)
-            self._count.index_add_(0, bins, torch.ones_like(bins, dtype=torch.float64))
+            ones = torch.ones(len(raw), 1, dtype=raw.dtype, device=raw.device)
+            self._moments.index_add_(0, bins, torch.cat([raw, raw * raw, ones], dim=1))
         if epoch < self.start_smooth or not self.ready:
             return z
         return self.calibrate(z, bins)
 
     def calibrate(self, z: torch.Tensor, bins: torch.Tensor) -> torch.Tensor:
-        """Map each ``z`` from its bin's running statistics to the smoothed ones."""
-        mean, var = self.running_mean[bins], self.running_var[bins]
-        ratio = (self.smoothed_var[bins] / var.clamp_min(1e-30)).clamp(*self.clip)
-        calibrated = (z - mean) * ratio.sqrt() + self.smoothed_mean[bins]
-        return torch.where(var > 0, calibrated, z)
+        """Map each ``z`` from its bin's running statistics to the smoothed ones.
+
+        ``(z - mu_b) * sqrt(ratio_b) + mu~_b`` is applied as ``z * scale_b + shift_b``
+        with both factors computed once per statistics update.
+        """
+        return torch.addcmul(self._shift[bins], z, self._scale[bins])
+
+    def _update_calibration(self) -> None:
+        var = self.running_var
+        ratio = (self.smoothed_var / var.clamp_min(1e-30)).clamp(*self.clip)
+        scale = torch.where(var > 0, ratio.sqrt(), torch.ones_like(var))
+        shift = torch.where(var > 0, self.smoothed_mean - self.running_mean * scale, 0.0)
+        self._scale.copy_(scale)
+        self._shift.copy_(shift)
 
     @torch.no_grad()
     def update_statistics(
@@ -180,19 +192,24 @@ class FeatureDistributionSmoothing(nn.Module):
             :meth:`skdir.density.LabelDensity.smooth` with the sum-normalised kernel
             and reflecting edges). None copies the running statistics.
         """
-        count = self._count
+        dim = self.embedding_dim
+        sums, sumsq, count = (
+            self._moments[:, :dim],
+            self._moments[:, dim : 2 * dim],
+            self._moments[:, 2 * dim],
+        )
         if epoch < self.start_update or count.sum() == 0:
-            self._reset_accumulators()
+            self._moments.zero_()
             return
         total = count.sum()
-        global_mean = self._sum.sum(0) / total
-        global_var = (self._sumsq.sum(0) - total * global_mean**2) / max(total - 1, 1)
+        global_mean = sums.sum(0) / total
+        global_var = (sumsq.sum(0) - total * global_mean**2) / max(total - 1, 1)
         global_var = global_var.clamp_min(0)
         present = count > 0
         n = count[:, None]
         safe_n = n.clamp_min(1)
-        mean = self._sum / safe_n
-        var = ((self._sumsq - n * mean**2) / (n - 1).clamp_min(1)).clamp_min(0)
+        mean = sums / safe_n
+        var = ((sumsq - n * mean**2) / (n - 1).clamp_min(1)).clamp_min(0)
         if self.shrinkage > 0:
             k = self.shrinkage
             mean = (n * mean + k * global_mean) / (n + k)
@@ -218,10 +235,6 @@ class FeatureDistributionSmoothing(nn.Module):
             ):
                 smoothed = smooth(source.detach().cpu().numpy().astype(np.float64))
                 target.copy_(torch.as_tensor(smoothed, dtype=target.dtype))
+        self._update_calibration()
         self.last_update_epoch.fill_(int(epoch))
-        self._reset_accumulators()
-
-    def _reset_accumulators(self) -> None:
-        self._sum.zero_()
-        self._sumsq.zero_()
-        self._count.zero_()
+        self._moments.zero_()
