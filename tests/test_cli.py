@@ -86,7 +86,12 @@ def test_benchmark_end_to_end(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["benchmark", "--data", str(path), "--target", "score", "--out", str(out)]) == 0
     results = json.loads((out / "results.json").read_text())
-    assert set(results["reports"]) == {"HistGradientBoosting", "MLP", "MLP+SMOGN+LDS+FDS"}
+    assert set(results["reports"]) == {
+        "HistGradientBoosting",
+        "MLP",
+        "MLP+FDS",
+        "MLP+SMOGN+LDS+FDS",
+    }
     for model, folds in results["reports"].items():
         assert len(folds) == 3
         assert all(np.isfinite(fold["score"]["all"]["mae"]) for fold in folds), model
