@@ -32,7 +32,8 @@ virtual environment; skdir does not depend on it::
     /tmp/smogn-venv/bin/pip install "numpy<2" pandas smogn==0.1.2
     python benchmarks/bench_resampling.py --smogn-python /tmp/smogn-venv/bin/python
 
-Without ``--smogn-python`` the smogn columns are left empty. smogn gets
+Without ``--smogn-python`` (or the ``SKDIR_SMOGN_PYTHON`` environment variable, which
+``run_all.py`` passes on) the smogn columns are left empty. smogn gets
 ``--smogn-timeout`` seconds (wall) per case; a killed run is reported as a lower bound.
 ``--quick`` runs the small speed case, a 20,000 x 768 memory case, and the usefulness
 suite on three small sets only; ``--datasets stsb abalone ...`` picks usefulness sets
@@ -496,7 +497,11 @@ def usefulness_table(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small cases only")
-    parser.add_argument("--smogn-python", help="python of a venv with smogn==0.1.2")
+    parser.add_argument(
+        "--smogn-python",
+        default=os.environ.get("SKDIR_SMOGN_PYTHON"),
+        help="python of a venv with smogn==0.1.2 (default: $SKDIR_SMOGN_PYTHON)",
+    )
     parser.add_argument(
         "--smogn-timeout",
         type=float,
