@@ -108,7 +108,8 @@ def print_table(results: dict[str, dict[str, list[float]]]) -> None:
         line = f"{name:<19}"
         for c in COLUMNS:
             values = np.array(rows[c])
-            line += f"{values.mean():>10.4f} ± {values.std():.3f}"
+            std = values.std(ddof=1) if len(values) > 1 else 0.0
+            line += f"{values.mean():>10.4f} ± {std:.3f}"
         epoch_time = np.mean(rows["s/epoch"])
         overhead = "" if base_epoch is None else f"{100 * (epoch_time / base_epoch - 1):+.1f}%"
         line += f"{np.mean(rows['epochs']):>8.1f}{epoch_time:>9.3f}{overhead:>10}"

@@ -85,7 +85,8 @@ def _print_table(title, results, columns, baseline):
         line = f"{name:<18}"
         for c in columns:
             values = np.asarray(rows[c])
-            line += f"{values.mean():>10.4f} ± {values.std():.3f}"
+            std = values.std(ddof=1) if len(values) > 1 else 0.0
+            line += f"{values.mean():>10.4f} ± {std:.3f}"
         epoch = np.mean(rows["s/epoch"])
         rel = "" if base is None else f"{epoch / base:.2f}x"
         line += f"{np.mean(rows['epochs']):>8.1f}{epoch:>9.3f}{rel:>7}"
