@@ -147,7 +147,9 @@ def load_table(path: str | Path, targets: Sequence[str] | None = None) -> tuple:
     ----------
     path : str or Path
         ``.npz`` with arrays ``X`` (2-D, or 3-D NaN-padded bags) and ``y`` (1-D or
-        two columns); or ``.csv`` / ``.parquet`` with one row per sample, the
+        two columns), or with a split ``X_train``/``y_train``, ``X_test``/``y_test`` and
+        optionally ``X_val``/``y_val`` (rows returned in train, val, test order; see
+        :func:`predefined_split`); or ``.csv`` / ``.parquet`` with one row per sample, the
         ``targets`` columns and numeric feature columns.
     targets : sequence of str, optional
         Target columns of a table (one or two; required there); ignored for .npz.
@@ -170,13 +172,18 @@ def load_table(path: str | Path, targets: Sequence[str] | None = None) -> tuple:
     suffix = path.suffix.lower()
     if suffix == ".npz":
         with np.load(path, allow_pickle=False) as archive:
-            missing = {"X", "y"} - set(archive.files)
-            if missing:
+            parts = _split_parts(archive.files)
+            if {"X", "y"} <= set(archive.files):
+                X, y = archive["X"], archive["y"]
+            elif parts:
+                X = np.concatenate([archive[f"X_{part}"] for part in parts])
+                y = np.concatenate([archive[f"y_{part}"] for part in parts])
+            else:
                 raise UsageError(
-                    f"{path.name} has arrays {sorted(archive.files)} but needs 'X' and 'y'; "
-                    "save it with np.savez(file, X=X, y=y)."
+                    f"{path.name} has arrays {sorted(archive.files)} but needs 'X' and 'y' "
+                    "(np.savez(file, X=X, y=y)) or a split: 'X_train', 'y_train', 'X_test', "
+                    "'y_test' and optionally 'X_val', 'y_val'."
                 )
-            X, y = archive["X"], archive["y"]
         if not (np.issubdtype(X.dtype, np.number) and np.issubdtype(y.dtype, np.number)):
             raise UsageError(
                 f"X and y in {path.name} must be numeric, got {X.dtype} and {y.dtype}."
@@ -193,6 +200,48 @@ def load_table(path: str | Path, targets: Sequence[str] | None = None) -> tuple:
         raise UsageError(f"Unknown data format {suffix!r}; use .npz, .csv or .parquet.")
     _check_data(X, y, path.name)
     return X, y, names
+
+
+def _split_parts(files: Sequence[str]) -> list[str]:
+    """Return the parts of a split archive in row order (train, val, test), or []."""
+    present = [
+        part for part in ("train", "val", "test") if {f"X_{part}", f"y_{part}"} <= set(files)
+    ]
+    return present if {"train", "test"} <= set(present) else []
+
+
+def predefined_split(path: str | Path) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """Return the train/test split of an .npz archive as row indices of :func:`load_table`.
+
+    An archive with ``X_train``, ``y_train``, ``X_test``, ``y_test`` (and optionally
+    ``X_val``, ``y_val``) is read by :func:`load_table` as the rows of train, val and
+    test in that order; this returns ``[(train and val rows, test rows)]``. The
+    validation rows join the training rows: the networks hold out their own
+    early-stopping split. ``None`` for any other file.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from skdir.cli import predefined_split
+    >>> path = os.path.join(tempfile.mkdtemp(), "split.npz")
+    >>> np.savez(path, X_train=np.zeros((3, 2)), y_train=np.zeros(3),
+    ...          X_test=np.zeros((2, 2)), y_test=np.zeros(2))
+    >>> [(train, test)] = predefined_split(path)
+    >>> train.tolist(), test.tolist()
+    ([0, 1, 2], [3, 4])
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".npz" or not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as archive:
+        if {"X", "y"} <= set(archive.files):
+            return None
+        parts = _split_parts(archive.files)
+        if not parts:
+            return None
+        sizes = [len(archive[f"y_{part}"]) for part in parts]
+    n_test, n_rows = sizes[-1], sum(sizes)
+    return [(np.arange(n_rows - n_test), np.arange(n_rows - n_test, n_rows))]
 
 
 def _read_frame(path: Path, targets: Sequence[str] | None) -> tuple:
@@ -300,24 +349,34 @@ def run_benchmark(
     from ._harness import compare_models, print_progress
 
     X, y, names = load_table(data, targets)
-    n_splits = n_splits or (3 if suite == "quick" else 5)
-    bags = isinstance(X, list)
+    given_split = predefined_split(data)
     n_targets = 1 if y.ndim == 1 else y.shape[1]
+    if given_split is not None:
+        splits = given_split
+        train, test = given_split[0]
+        evaluation = (
+            f"the archive's split: {len(train)} training (train + val) / {len(test)} test rows"
+        )
+    else:
+        n_splits = n_splits or (3 if suite == "quick" else 5)
+        splits = KFold(n_splits, shuffle=True, random_state=random_state).split(np.arange(len(y)))
+        evaluation = f"{n_splits}-fold cross-validation (shuffled, seed {random_state})"
     print_progress(
-        f"{Path(data).name}: {len(y)} rows, {n_targets} target(s) {names}, "
-        f"{n_splits}-fold cross-validation, suite {suite!r}"
+        f"{Path(data).name}: {len(y)} rows, {n_targets} target(s) {names}, {evaluation}, "
+        f"suite {suite!r}"
     )
-    models = build_models(suite, bags=bags, n_targets=n_targets, random_state=random_state)
-    splits = KFold(n_splits, shuffle=True, random_state=random_state).split(np.arange(len(y)))
+    models = build_models(
+        suite, bags=isinstance(X, list), n_targets=n_targets, random_state=random_state
+    )
     result = compare_models(models, X, y, splits, target_names=names, progress=print_progress)
     _finish(
         result,
         out,
         title=f"skdir benchmark: {Path(data).name}",
         notes=[
-            f"{len(y)} rows, {n_splits}-fold cross-validation (shuffled, seed {random_state}), "
-            f"suite {suite!r}; shot regions from each fold's training targets (30 bins per "
-            "target; many > 100, few < 20 training samples per bin)."
+            f"{len(y)} rows, {evaluation}, suite {suite!r}; shot regions from the training "
+            "targets of each split (30 bins per target; many > 100, few < 20 training "
+            "samples per bin)."
         ],
     )
     return result

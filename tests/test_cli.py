@@ -102,3 +102,28 @@ def test_benchmark_end_to_end(tmp_path, capsys):
         "predicted_vs_true.png",
     }
     assert "MAE per shot region" in capsys.readouterr().out
+
+
+def test_npz_with_a_train_val_test_split_is_evaluated_on_its_test_rows(tmp_path):
+    from skdir.cli import predefined_split
+
+    rng = np.random.default_rng(0)
+    arrays = {
+        f"{name}_{part}": rng.normal(size=(n, 3) if name == "X" else n)
+        for part, n in (("train", 60), ("val", 20), ("test", 30))
+        for name in ("X", "y")
+    }
+    path = tmp_path / "split.npz"
+    np.savez(path, **arrays)
+    X, y, names = load_table(path)
+    assert X.shape == (110, 3) and names == ["y"]
+    [(train, test)] = predefined_split(path)
+    np.testing.assert_array_equal(train, np.arange(80))  # train then val rows
+    np.testing.assert_array_equal(test, np.arange(80, 110))
+    np.testing.assert_array_equal(X[test], arrays["X_test"])
+    np.testing.assert_array_equal(y[60:80], arrays["y_val"])
+    incomplete = tmp_path / "incomplete.npz"
+    np.savez(incomplete, X_train=arrays["X_train"], y_train=arrays["y_train"])
+    with pytest.raises(UsageError, match="'X_test', 'y_test'"):
+        load_table(incomplete)
+    assert predefined_split(incomplete) is None
