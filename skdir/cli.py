@@ -49,12 +49,11 @@ def build_models(
     ----------
     suite : {"quick", "full"}, default="quick"
         ``"quick"``: HistGradientBoosting, a vanilla MLP, the MLP with FDS, and the
-        full DIR pipeline (SMOGN + LDS + FDS); the DIR networks learn a
-        :class:`~skdir.target.TargetDistributionNormalizer`-transformed target
-        through :class:`~sklearn.compose.TransformedTargetRegressor`, so SMOGN's
-        relevance and the label densities see the normalised target. ``"full"``
-        adds ridge, HistGradientBoosting with LDS sample weights, and the DIR MLP
-        with LDS + FDS but no SMOGN.
+        full DIR pipeline (SMOGN + LDS + FDS); the DIR networks learn targets
+        normalised by :class:`~skdir.target.TargetDistributionNormalizer` given as
+        their ``target_transformer`` (module docstring). ``"full"`` adds ridge,
+        HistGradientBoosting with LDS sample weights, and the DIR MLP with LDS + FDS
+        but no SMOGN.
     bags : bool, default=False
         Inputs are bags of fragments: every model starts with a
         :class:`~skdir.fragments.FragmentAggregator` (mean of the fragments).
@@ -78,7 +77,6 @@ def build_models(
     """
     from imblearn.pipeline import make_pipeline
     from sklearn.base import clone
-    from sklearn.compose import TransformedTargetRegressor
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.linear_model import RidgeCV
     from sklearn.multioutput import MultiOutputRegressor
@@ -107,25 +105,22 @@ def build_models(
             random_state=random_state, max_epochs=max_epochs, device="auto", **params
         )
 
-    def normalized_target(pipeline: Any) -> TransformedTargetRegressor:
-        return TransformedTargetRegressor(pipeline, transformer=TargetDistributionNormalizer())
-
     hgb = HistGradientBoostingRegressor(random_state=random_state)
     models = {
         "HistGradientBoosting": make_pipeline(*first_steps(), per_target(hgb)),
         "MLP": make_pipeline(
             *first_steps(), StandardScaler(), net(target_transformer=StandardScaler())
         ),
-        "MLP+FDS": normalized_target(
-            make_pipeline(*first_steps(), StandardScaler(), net(fds=True))
+        "MLP+FDS": make_pipeline(
+            *first_steps(),
+            StandardScaler(),
+            net(fds=True, target_transformer=TargetDistributionNormalizer()),
         ),
-        "MLP+SMOGN+LDS+FDS": normalized_target(
-            make_pipeline(
-                *first_steps(),
-                StandardScaler(),
-                SMOGN(random_state=random_state),
-                net(lds=True, fds=True),
-            )
+        "MLP+SMOGN+LDS+FDS": make_pipeline(
+            *first_steps(),
+            StandardScaler(),
+            SMOGN(random_state=random_state),
+            net(lds=True, fds=True, target_transformer=TargetDistributionNormalizer()),
         ),
     }
     if suite == "full":
@@ -134,8 +129,10 @@ def build_models(
             *first_steps(),
             DensityWeightedRegressor(per_target(clone(hgb)), weighter=LDSWeighter()),
         )
-        models["MLP+LDS+FDS"] = normalized_target(
-            make_pipeline(*first_steps(), StandardScaler(), net(lds=True, fds=True))
+        models["MLP+LDS+FDS"] = make_pipeline(
+            *first_steps(),
+            StandardScaler(),
+            net(lds=True, fds=True, target_transformer=TargetDistributionNormalizer()),
         )
     return models
 
