@@ -35,6 +35,7 @@ from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
 
 from skdir.density import LabelDensity
+from skdir.metrics import balanced_mean_squared_error, pearson_correlation, shot_metrics
 from skdir.nn import DIRRegressor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,19 +71,7 @@ class EpochCPUTime(Callback):
 
 
 def _metrics(y_train, y_test, pred, density):
-    """all/many/medium/few MSE, balanced MSE and Pearson, via skdir.metrics if present."""
-    try:
-        from skdir.metrics import balanced_mean_squared_error, pearson_correlation, shot_metrics
-    except ImportError:  # metrics module not available: same definitions from the density
-        regions = density.shot_regions(y_test)
-        err = (pred - y_test) ** 2
-        out = {"all": err.mean()}
-        for region in ("many", "medium", "few"):
-            out[region] = err[regions == region].mean()
-        bins = density.flat_bin_index(y_test)
-        out["balanced"] = np.mean([err[bins == b].mean() for b in np.unique(bins)])
-        out["pearson"] = np.corrcoef(pred, y_test)[0, 1]
-        return out
+    """all/many/medium/few MSE, balanced MSE and Pearson on the training density's bins."""
     shots = shot_metrics(y_test, pred, label_density=density, metrics=("mse",))
     out = {region: shots[region]["mse"] for region in ("all", "many", "medium", "few")}
     out["balanced"] = balanced_mean_squared_error(y_test, pred, label_density=density)
