@@ -78,8 +78,10 @@ def _fit_timed(reg, X, y, eval_set):
 
 def _print_table(title, results, columns, baseline):
     print(f"\n{title}")
-    print(f"{'variant':<18}" + "".join(f"{c:>17}" for c in columns) + f"{'epochs':>8}"
-          f"{'s/epoch':>9}{'rel':>7}")
+    print(
+        f"{'variant':<18}" + "".join(f"{c:>17}" for c in columns) + f"{'epochs':>8}"
+        f"{'s/epoch':>9}{'rel':>7}"
+    )
     base = np.mean(results[baseline]["s/epoch"]) if baseline in results else None
     for name, rows in results.items():
         line = f"{name:<18}"
@@ -123,9 +125,12 @@ def run_stsb(args, n_seeds):
             scores["pearson"] = pearson_correlation(y_test, pred)
             for key, value in scores.items():
                 rows.setdefault(key, []).append(float(value))
-            print(f"  {name:<17} seed {seed}: MSE {scores['all MSE']:.4f} few "
-                  f"{scores['few MSE']:.4f} epochs {scores['epochs']} "
-                  f"({scores['s/epoch']:.3f} s/epoch)", flush=True)
+            print(
+                f"  {name:<17} seed {seed}: MSE {scores['all MSE']:.4f} few "
+                f"{scores['few MSE']:.4f} epochs {scores['epochs']} "
+                f"({scores['s/epoch']:.3f} s/epoch)",
+                flush=True,
+            )
         results[name] = rows
     columns = [f"{r} MSE" for r in REGIONS] + ["balanced MSE", "pearson"]
     _print_table("STS-B-DIR test split", results, columns, "mlp")
@@ -167,9 +172,12 @@ def run_bags(args, n_seeds):
                 rows.setdefault("pearson", []).append(shots[target]["all"]["pearson"])
                 for key, value in timing.items():
                     rows.setdefault(key, []).append(value)
-            print(f"  {name:<14} seed {seed}: MSE t0 {shots['target_0']['all']['mse']:.4f} "
-                  f"t1 {shots['target_1']['all']['mse']:.4f} epochs {timing['epochs']} "
-                  f"({timing['s/epoch']:.3f} s/epoch)", flush=True)
+            print(
+                f"  {name:<14} seed {seed}: MSE t0 {shots['target_0']['all']['mse']:.4f} "
+                f"t1 {shots['target_1']['all']['mse']:.4f} epochs {timing['epochs']} "
+                f"({timing['s/epoch']:.3f} s/epoch)",
+                flush=True,
+            )
     regions = [density.marginals_[k].shot_regions(y_test[:, k]) for k in range(2)]
     counts = ", ".join(
         f"target {k}: " + "/".join(str((r == s).sum()) for s in ("many", "medium", "few"))
@@ -177,8 +185,10 @@ def run_bags(args, n_seeds):
     )
     columns = [f"{r} MSE" for r in REGIONS] + ["pearson"]
     _print_table(
-        f"Generated bags, test split (many/medium/few test rows {counts}); row = "
-        "method target", results, columns, "mean+mlp 0"
+        f"Generated bags, test split (many/medium/few test rows {counts}); row = method target",
+        results,
+        columns,
+        "mean+mlp 0",
     )
 
 

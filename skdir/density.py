@@ -277,9 +277,11 @@ class LabelDensity(BaseEstimator):
         self._y_ndim = y.ndim
 
         flat = self._flat_bins(columns)
-        self.counts_ = np.bincount(flat, minlength=math.prod(self.n_bins_)).astype(
-            np.float64
-        ).reshape(self.n_bins_ if n_targets > 1 else self.n_bins_[0])
+        self.counts_ = (
+            np.bincount(flat, minlength=math.prod(self.n_bins_))
+            .astype(np.float64)
+            .reshape(self.n_bins_ if n_targets > 1 else self.n_bins_[0])
+        )
 
         if n_targets == 1:
             self.marginals_ = None

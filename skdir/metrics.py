@@ -532,9 +532,7 @@ def balanced_mean_squared_error(
 
 
 # ------------------------------------------------------------------------- SERA
-def _relevance_values(
-    relevance: object, y_true: NDArray[np.float64]
-) -> NDArray[np.float64]:
+def _relevance_values(relevance: object, y_true: NDArray[np.float64]) -> NDArray[np.float64]:
     columns = _columns(y_true)
     n_samples, n_targets = columns.shape
     if callable(relevance):
@@ -551,8 +549,10 @@ def _relevance_values(
                 "target(s); give one function per target."
             )
         phi = np.stack(
-            [np.asarray(r(columns[:, k]), dtype=np.float64).reshape(-1)
-             for k, r in enumerate(relevance)],
+            [
+                np.asarray(r(columns[:, k]), dtype=np.float64).reshape(-1)
+                for k, r in enumerate(relevance)
+            ],
             axis=1,
         )
     else:
@@ -674,9 +674,7 @@ def _region_table(
     return table
 
 
-def _nest(
-    table: dict[str, dict[str, NDArray[np.float64]]], keys: list[str]
-) -> dict[str, Any]:
+def _nest(table: dict[str, dict[str, NDArray[np.float64]]], keys: list[str]) -> dict[str, Any]:
     """Turn per-target arrays into the documented nested dict."""
 
     def entry(values: dict[str, NDArray[np.float64]], k: int | None) -> dict[str, Any]:
@@ -1109,8 +1107,10 @@ class _DIRScorer(_BaseScorer):
                 f"make_shot_scorer(metric={self.metric!r}, region={self.region!r}, "
                 f"many={self.many!r}, few={self.few!r}{density})"
             )
-        binning = f"n_bins={self.n_bins!r}" if self.bin_width is None else (
-            f"bin_width={self.bin_width!r}"
+        binning = (
+            f"n_bins={self.n_bins!r}"
+            if self.bin_width is None
+            else (f"bin_width={self.bin_width!r}")
         )
         return f"make_balanced_scorer(metric={self.metric!r}, {binning}{density})"
 
@@ -1126,8 +1126,7 @@ class _DIRScorer(_BaseScorer):
         y_true, y_pred = check_target_pair(y_true, y_pred)
         t, p = _columns(y_true), _columns(y_pred)
         if self.kind == "balanced":
-            weights, _ = _balanced_weights(y_true, self.label_density, self.n_bins,
-                                           self.bin_width)
+            weights, _ = _balanced_weights(y_true, self.label_density, self.n_bins, self.bin_width)
         else:
             density, transform = get_label_density(estimator, return_target_transform=True)
             if density is None:
@@ -1141,8 +1140,10 @@ class _DIRScorer(_BaseScorer):
                         "make_shot_scorer(..., label_density=LabelDensity(...).fit(y_train))."
                     )
                 density, transform = self.label_density, None
-            region_y = y_true if transform is None else check_target(
-                transform(y_true), name="transformed y_true"
+            region_y = (
+                y_true
+                if transform is None
+                else check_target(transform(y_true), name="transformed y_true")
             )
             if self.region == "all":
                 mask = np.ones(t.shape, bool)
@@ -1217,8 +1218,14 @@ def make_shot_scorer(
     if label_density is not None:
         _check_label_density(label_density)
     return _DIRScorer(
-        kind="shot", metric=metric, region=region, label_density=label_density,
-        many=many, few=few, n_bins=20, bin_width=None,
+        kind="shot",
+        metric=metric,
+        region=region,
+        label_density=label_density,
+        many=many,
+        few=few,
+        n_bins=20,
+        bin_width=None,
     )
 
 
@@ -1270,8 +1277,14 @@ def make_balanced_scorer(
     if label_density is not None:
         _check_label_density(label_density)
     return _DIRScorer(
-        kind="balanced", metric=metric, region=None, label_density=label_density,
-        many=100, few=20, n_bins=n_bins, bin_width=bin_width,
+        kind="balanced",
+        metric=metric,
+        region=None,
+        label_density=label_density,
+        many=100,
+        few=20,
+        n_bins=n_bins,
+        bin_width=bin_width,
     )
 
 

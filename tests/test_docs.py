@@ -31,8 +31,18 @@ def html(tmp_path_factory):
             pytest.skip(f"{name} is not installed (pip install -e '.[docs]')")
     out = tmp_path_factory.mktemp("docs")
     command = [
-        sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
-        "-d", str(out / "doctrees"), str(DOCS), str(out / "html"),
+        sys.executable,
+        "-m",
+        "sphinx",
+        "-W",
+        "--keep-going",
+        "-q",
+        "-b",
+        "html",
+        "-d",
+        str(out / "doctrees"),
+        str(DOCS),
+        str(out / "html"),
     ]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, f"sphinx failed:\n{result.stdout}\n{result.stderr}"
@@ -41,13 +51,30 @@ def html(tmp_path_factory):
 
 
 def test_user_guide_pages_and_figures(html):
-    for page in ("imbalance", "label_density", "fds", "resampling", "losses",
-                 "pipelines", "evaluation", "choosing", "scaling"):
+    for page in (
+        "imbalance",
+        "label_density",
+        "fds",
+        "resampling",
+        "losses",
+        "pipelines",
+        "evaluation",
+        "choosing",
+        "scaling",
+    ):
         assert (html / "guide" / f"{page}.html").is_file(), page
     assert (html / "tuning.html").is_file()
     figures = {p.name for p in (html / "_images").glob("*.png")}
-    expected = {"imbalance_error.png", "label_density.png", "kernels.png", "fds.png",
-                "resampling.png", "shot_regions.png", "focal.png", "plotting_functions.png"}
+    expected = {
+        "imbalance_error.png",
+        "label_density.png",
+        "kernels.png",
+        "fds.png",
+        "resampling.png",
+        "shot_regions.png",
+        "focal.png",
+        "plotting_functions.png",
+    }
     assert expected <= figures, expected - figures
     for name in expected:  # a real plot, not an empty canvas
         assert (html / "_images" / name).stat().st_size > 10_000, name
@@ -55,8 +82,13 @@ def test_user_guide_pages_and_figures(html):
 
 def test_api_reference_covers_every_public_module(html):
     public, available = _conf_lists()
-    assert {"skdir.density", "skdir.metrics", "skdir.datasets", "skdir.resampling",
-            "skdir.nn"} <= set(available)
+    assert {
+        "skdir.density",
+        "skdir.metrics",
+        "skdir.datasets",
+        "skdir.resampling",
+        "skdir.nn",
+    } <= set(available)
     assert set(available) == {m for m in public if importlib.util.find_spec(m) is not None}
     for module_name in available:
         page = html / "api" / "modules" / f"{module_name}.html"

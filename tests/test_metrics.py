@@ -49,9 +49,9 @@ class ZeroWithDensity(RegressorMixin, BaseEstimator):
         self.n_bins = n_bins
 
     def fit(self, X, y):
-        self.label_density_ = LabelDensity(
-            n_bins=self.n_bins, bin_range=self.bin_range, ks=1
-        ).fit(y)
+        self.label_density_ = LabelDensity(n_bins=self.n_bins, bin_range=self.bin_range, ks=1).fit(
+            y
+        )
         self.n_features_in_ = np.asarray(X).shape[1]
         return self
 
@@ -174,9 +174,9 @@ def test_balanced_error_is_the_mean_of_per_bin_errors():
     assert balanced_mean_absolute_error(y_true, y_pred, n_bins=5) == pytest.approx(
         np.mean(per_bin)
     )
-    assert balanced_mean_absolute_error(
-        y_true, y_pred, label_density=density
-    ) == pytest.approx(np.mean(per_bin))
+    assert balanced_mean_absolute_error(y_true, y_pred, label_density=density) == pytest.approx(
+        np.mean(per_bin)
+    )
     # imbalance matters: the balanced error differs from the plain one here
     assert not np.isclose(np.mean(per_bin), errors.mean())
 
@@ -202,12 +202,12 @@ def test_balanced_equals_plain_when_every_bin_has_the_same_count(n_bins, per_bin
     y_true = np.concatenate([[0.0, float(n_bins)], centres])
     density = LabelDensity(n_bins=n_bins, ks=1).fit(y_true)
     y_pred = centres + noise[: len(centres)]
-    assert balanced_mean_absolute_error(
-        centres, y_pred, label_density=density
-    ) == pytest.approx(np.mean(np.abs(y_pred - centres)))
-    assert balanced_mean_squared_error(
-        centres, y_pred, label_density=density
-    ) == pytest.approx(np.mean((y_pred - centres) ** 2))
+    assert balanced_mean_absolute_error(centres, y_pred, label_density=density) == pytest.approx(
+        np.mean(np.abs(y_pred - centres))
+    )
+    assert balanced_mean_squared_error(centres, y_pred, label_density=density) == pytest.approx(
+        np.mean((y_pred - centres) ** 2)
+    )
 
 
 def test_balanced_error_of_a_constant_target_is_the_plain_error():
@@ -388,8 +388,10 @@ def test_shot_metrics_two_targets_per_target_regions():
         ({"y_train": np.ones((10, 2))}, "y_train has 2 target"),
         ({"y_train": [1.0, np.nan]}, "y_train contains NaN"),
         ({"label_density": "bins"}, "must be a fitted skdir.density.LabelDensity"),
-        ({"label_density": LabelDensity(n_bins=3).fit(np.ones((4, 2)) * [[1], [2], [3], [4]])},
-         "fitted on 2 target"),
+        (
+            {"label_density": LabelDensity(n_bins=3).fit(np.ones((4, 2)) * [[1], [2], [3], [4]])},
+            "fitted on 2 target",
+        ),
         ({"y_train": Y_TRAIN, "target_names": ["a", "b"]}, "target_names has 2 name"),
     ],
 )
@@ -489,9 +491,7 @@ def test_dir_report_numbers_and_table():
     assert report.to_dict()["all"]["mae"] == pytest.approx(0.75)
     lines = str(report).splitlines()
     assert lines[1].split() == ["n", "MAE", "MSE", "GM", "Pearson"]
-    assert [line.split()[0] for line in lines[2:7]] == [
-        "all", "many", "medium", "few", "balanced"
-    ]
+    assert [line.split()[0] for line in lines[2:7]] == ["all", "many", "medium", "few", "balanced"]
     # all: n 6, MAE 4.5/6, MSE 6.25/6
     assert lines[2].split()[:4] == ["all", "6", "0.7500", "1.0417"]
     assert "4 bins" in lines[7]
@@ -685,9 +685,7 @@ def test_balanced_scorers_need_no_training_targets():
         -(2 / 3 + 7) / 2
     )
     density = LabelDensity(n_bins=1, ks=1).fit([0.0, 8.0])  # one bin: plain MAE
-    assert make_balanced_scorer("mae", label_density=density)(model, X, y) == pytest.approx(
-        -9 / 4
-    )
+    assert make_balanced_scorer("mae", label_density=density)(model, X, y) == pytest.approx(-9 / 4)
     scores = cross_val_score(Ridge(), X_FOLDS, Y_FOLDS, cv=KFold(2), scoring=balanced_mae_scorer)
     assert np.all(scores < 0)
 
@@ -719,8 +717,12 @@ def test_scorers_under_metadata_routing():
     with sklearn.config_context(enable_metadata_routing=True):
         model = Ridge().set_fit_request(sample_weight=True)
         routed = cross_val_score(
-            model, X_FOLDS + Y_FOLDS[:, None], Y_FOLDS, cv=KFold(2),
-            scoring=make_balanced_scorer("mae"), params={"sample_weight": weights},
+            model,
+            X_FOLDS + Y_FOLDS[:, None],
+            Y_FOLDS,
+            cv=KFold(2),
+            scoring=make_balanced_scorer("mae"),
+            params={"sample_weight": weights},
         )
         fitted = [
             Ridge().fit(X_FOLDS[tr] + Y_FOLDS[tr, None], Y_FOLDS[tr], sample_weight=weights[tr])

@@ -17,7 +17,6 @@ def _one_torch_thread():
     torch.set_num_threads(threads)
 
 
-
 def _layer(**kwargs):
     params = {"n_bins": 3, "embedding_dim": 2, "var_floor": 0.0, "shrinkage": 0.0}
     params.update(kwargs)

@@ -55,8 +55,9 @@ def _trunk_input(net, X):
 # ------------------------------------------------------------------ TwoTower
 def test_two_tower_interaction_fuses_a_b_absdiff_product():
     torch.manual_seed(0)
-    net = TwoTower(6, modalities=[3, 3], tower_dim=4, hidden=5, fusion="interaction",
-                   dropout=0.0).eval()
+    net = TwoTower(
+        6, modalities=[3, 3], tower_dim=4, hidden=5, fusion="interaction", dropout=0.0
+    ).eval()
     X = torch.randn(7, 6)
     a, b = net.towers[0](X[:, :3]), net.towers[1](X[:, 3:])
     fused = _trunk_input(net, X)
@@ -73,10 +74,12 @@ def test_two_tower_interaction_fuses_a_b_absdiff_product():
 
 def test_two_tower_shared_uses_one_tower_for_both_modalities():
     torch.manual_seed(0)
-    shared = TwoTower(6, modalities=[3, 3], tower_dim=4, hidden=5, shared=True,
-                      fusion="interaction", dropout=0.0).eval()
-    separate = TwoTower(6, modalities=[3, 3], tower_dim=4, hidden=5,
-                        fusion="interaction", dropout=0.0).eval()
+    shared = TwoTower(
+        6, modalities=[3, 3], tower_dim=4, hidden=5, shared=True, fusion="interaction", dropout=0.0
+    ).eval()
+    separate = TwoTower(
+        6, modalities=[3, 3], tower_dim=4, hidden=5, fusion="interaction", dropout=0.0
+    ).eval()
     assert len(shared.towers) == 1 and len(separate.towers) == 2
     n_params = sum(p.numel() for p in shared.parameters())
     assert sum(p.numel() for p in separate.parameters()) - n_params == 3 * 4 + 4 + 2 * 4
@@ -94,8 +97,12 @@ def test_two_tower_shared_uses_one_tower_for_both_modalities():
 def test_two_tower_options_through_the_regressor():
     X, y = _data(d=10)
     net = DIRRegressor(
-        "two_tower", module__modalities=[5, 5], module__shared=True,
-        module__fusion="interaction", module__hidden=(8,), **FAST,
+        "two_tower",
+        module__modalities=[5, 5],
+        module__shared=True,
+        module__fusion="interaction",
+        module__hidden=(8,),
+        **FAST,
     ).fit(X, y)
     assert len(net.module_.towers) == 1 and np.all(np.isfinite(net.predict(X)))
 
@@ -156,8 +163,14 @@ def test_fusion_transformer_shared_projection():
 
 def test_fusion_transformer_is_invariant_to_batch_composition_in_eval_mode():
     X, y = _data(n=80)
-    net = DIRRegressor("fusion_transformer", module__modalities=[6, 4], module__d_model=16,
-                       module__n_heads=4, batch_size=16, **FAST).fit(X, y)
+    net = DIRRegressor(
+        "fusion_transformer",
+        module__modalities=[6, 4],
+        module__d_model=16,
+        module__n_heads=4,
+        batch_size=16,
+        **FAST,
+    ).fit(X, y)
     full = net.predict(X)
     np.testing.assert_allclose(net.predict(X[:3]), full[:3], rtol=1e-5, atol=1e-6)
     order = np.random.default_rng(0).permutation(len(X))
@@ -172,8 +185,14 @@ def test_fusion_transformer_is_invariant_to_batch_composition_in_eval_mode():
 
 def test_fusion_transformer_fits_with_fds_lds_and_is_reproducible():
     X, y = _data(n=150)
-    params = {"module__d_model": 16, "module__n_heads": 2, "module__n_blocks": 5,
-              "lds": True, "fds": True, **FAST}
+    params = {
+        "module__d_model": 16,
+        "module__n_heads": 2,
+        "module__n_blocks": 5,
+        "lds": True,
+        "fds": True,
+        **FAST,
+    }
     first = DIRRegressor("fusion_transformer", **params).fit(X, y)
     second = DIRRegressor("fusion_transformer", **params).fit(X, y)
     np.testing.assert_array_equal(first.predict(X), second.predict(X))
@@ -326,10 +345,12 @@ def test_regressor_takes_lists_and_padded_arrays_identically():
 
 
 def test_attention_mil_with_two_targets_lds_fds_and_eval_set():
-    bags, y, _ = make_imbalanced_regression(80, 12, n_targets=2, n_fragments=(2, 5),
-                                            random_state=0)
-    net = DIRRegressor("attention_mil", lds=True, fds=True, module__hidden=(8,),
-                       **FAST).fit(bags[:60], y[:60], eval_set=(bags[60:], y[60:]))
+    bags, y, _ = make_imbalanced_regression(
+        80, 12, n_targets=2, n_fragments=(2, 5), random_state=0
+    )
+    net = DIRRegressor("attention_mil", lds=True, fds=True, module__hidden=(8,), **FAST).fit(
+        bags[:60], y[:60], eval_set=(bags[60:], y[60:])
+    )
     pred = net.predict(bags[60:])
     assert pred.shape == (20, 2) and np.all(np.isfinite(pred))
     assert net.feature_smoothing_.embedding_dim == 8
@@ -358,8 +379,14 @@ def test_regressor_rejects_bad_bag_input_and_mlp_rejects_bags():
 def test_attention_beats_mean_pooling_when_the_target_is_a_fragment_max():
     bags, y = _bags(n=400, d=3, lengths=(2, 8), seed=0)
     test_bags, y_test = _bags(n=300, d=3, lengths=(2, 8), seed=1)
-    params = {"module__hidden": (16,), "module__dropout": 0.0, "lr": 3e-3, "max_epochs": 30,
-              "device": "cpu", "random_state": 0}
+    params = {
+        "module__hidden": (16,),
+        "module__dropout": 0.0,
+        "lr": 3e-3,
+        "max_epochs": 30,
+        "device": "cpu",
+        "random_state": 0,
+    }
     mil = DIRRegressor("attention_mil", module__attention_dim=8, **params).fit(bags, y)
     mean_pool = DIRRegressor("mlp", **params).fit(np.stack([b.mean(0) for b in bags]), y)
     mse_mil = np.mean((mil.predict(test_bags) - y_test) ** 2)

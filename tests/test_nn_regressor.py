@@ -132,9 +132,9 @@ def test_learns_a_simple_function():
 def test_early_stopping_restores_the_best_epoch():
     X, y = _data(n=200)
     X_val, y_val = _data(n=60, seed=1)
-    net = DIRRegressor(
-        max_epochs=40, patience=3, lr=0.05, device="cpu", random_state=0
-    ).fit(X, y, eval_set=(X_val, y_val))
+    net = DIRRegressor(max_epochs=40, patience=3, lr=0.05, device="cpu", random_state=0).fit(
+        X, y, eval_set=(X_val, y_val)
+    )
     valid = np.array(net.history[:, "valid_loss"])
     assert len(valid) < 40
     assert np.mean((net.predict(X_val) - y_val) ** 2) == pytest.approx(valid.min(), rel=1e-4)

@@ -21,10 +21,16 @@ ax.set_xlabel("target y")
 ax.set_ylabel("training samples per bin")
 ax.set_yscale("log")
 err = ax.twinx()
-err.plot(centres, per_bin_mae(density, y_test, plain.predict(X_test)), "o-", color="C3",
-         label="Ridge")
-err.plot(centres, per_bin_mae(density, y_test, weighted.predict(X_test)), "s--", color="C0",
-         label="Ridge + LDS weights")
+err.plot(
+    centres, per_bin_mae(density, y_test, plain.predict(X_test)), "o-", color="C3", label="Ridge"
+)
+err.plot(
+    centres,
+    per_bin_mae(density, y_test, weighted.predict(X_test)),
+    "s--",
+    color="C0",
+    label="Ridge + LDS weights",
+)
 err.set_ylabel("test MAE in the bin")
 lines = ax.get_legend_handles_labels()
 more = err.get_legend_handles_labels()

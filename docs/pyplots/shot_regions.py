@@ -17,8 +17,13 @@ region = np.where(counts > 100, "many", np.where(counts < 20, "few", "medium"))
 fig, ax = plt.subplots()
 for name, colour in colours.items():
     mask = region == name
-    ax.bar(centres[mask], np.maximum(counts[mask], 0.5), width=np.diff(edges)[mask],
-           color=colour, label=f"{name}-shot bins")
+    ax.bar(
+        centres[mask],
+        np.maximum(counts[mask], 0.5),
+        width=np.diff(edges)[mask],
+        color=colour,
+        label=f"{name}-shot bins",
+    )
 for threshold in (100, 20):
     ax.axhline(threshold, color="0.3", lw=0.8, ls="--")
 ax.set_yscale("log")

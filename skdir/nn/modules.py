@@ -269,8 +269,10 @@ class TwoTower(nn.Module):
             raise ValueError(
                 f"TwoTower expects 2-D input (n_samples, n_features), got {tuple(X.shape)}."
             )
-        towers = self.towers if len(self.towers) == len(self.slices) else [self.towers[0]] * len(
-            self.slices
+        towers = (
+            self.towers
+            if len(self.towers) == len(self.slices)
+            else [self.towers[0]] * len(self.slices)
         )
         projected = [tower(X[:, s]) for tower, s in zip(towers, self.slices, strict=True)]
         if self.fusion == "interaction":

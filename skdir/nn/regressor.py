@@ -1305,8 +1305,9 @@ class DIRRegressor(NeuralNetRegressor):
         Xi["X"] = self._perturb(X)
         return Xi, yi, X
 
-    def on_epoch_end(self, net: Any, dataset_train: Any = None, dataset_valid: Any = None,
-                     **kwargs: Any) -> None:
+    def on_epoch_end(
+        self, net: Any, dataset_train: Any = None, dataset_valid: Any = None, **kwargs: Any
+    ) -> None:
         """Fold the epoch's training features into the FDS statistics."""
         super().on_epoch_end(net, dataset_train=dataset_train, dataset_valid=dataset_valid)
         smoother = getattr(self, "feature_smoothing_", None)
