@@ -165,10 +165,14 @@ def run_bags(args, n_seeds):
             timing = _fit_timed(reg, X_train, y_train, (X_val, y_val))
             pred = reg.predict(X_test)
             shots = shot_metrics(y_test, pred, label_density=density, metrics=("mse", "pearson"))
-            for target in ("target_0", "target_1"):
-                rows = results.setdefault(f"{name} {target[-1]}", {})
+            for k, target in enumerate(("target_0", "target_1")):
+                rows = results.setdefault(f"{name} {k}", {})
                 for r in REGIONS:
                     rows.setdefault(f"{r} MSE", []).append(shots[target][r]["mse"])
+                balanced = balanced_mean_squared_error(
+                    y_test[:, k], pred[:, k], label_density=density.marginals_[k]
+                )
+                rows.setdefault("balanced MSE", []).append(balanced)
                 rows.setdefault("pearson", []).append(shots[target]["all"]["pearson"])
                 for key, value in timing.items():
                     rows.setdefault(key, []).append(value)
@@ -183,7 +187,7 @@ def run_bags(args, n_seeds):
         f"target {k}: " + "/".join(str((r == s).sum()) for s in ("many", "medium", "few"))
         for k, r in enumerate(regions)
     )
-    columns = [f"{r} MSE" for r in REGIONS] + ["pearson"]
+    columns = [f"{r} MSE" for r in REGIONS] + ["balanced MSE", "pearson"]
     _print_table(
         f"Generated bags, test split (many/medium/few test rows {counts}); row = method target",
         results,
