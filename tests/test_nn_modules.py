@@ -307,8 +307,10 @@ def test_check_bags_pads_lists_and_rejects_bad_bags():
         ([np.ones((2, 3)), np.ones((0, 3))], r"Bag\(s\) \[1\] have no fragments"),
         ([np.ones((2, 3)), np.ones((2, 4))], "bag 0 has 3, bag 1 has 4"),
         ([np.ones(3)], "must be 2-D"),
-        ([np.ones((2, 3)), np.full((2, 3), np.nan)], r"Bag\(s\) \[1\] have no fragments"),
-        ([np.array([[1.0, np.nan, 2.0]])], "some but not all"),
+        # in a list every row is a fragment, as in skdir.fragments: NaN is never padding there
+        ([np.ones((2, 3)), np.full((2, 3), np.nan)], "a NaN row is not padding"),
+        ([np.array([[1.0, np.nan, 2.0]])], "Bag 0, fragment 0 contains NaN"),
+        (np.array([[[1.0, np.nan, 2.0]]]), "some but not all"),
         ([np.array([[1.0, np.inf, 2.0]])], "infinity"),
         (np.ones((4, 3)), "X\\[:, None, :\\]"),
         (np.ones((0, 2, 3)), "no bags"),

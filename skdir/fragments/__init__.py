@@ -11,11 +11,13 @@ or a 3-D array padded with all-NaN rows.
   :func:`choose_target_aggregation`), with the per-sample dispersion;
 - :class:`FragmentAggregator` is the transformer from bags to one row per
   sample, the first step of a Pipeline;
+- :func:`check_bags` validates bags and converts between the list and padded forms;
 - :class:`FragmentSubsampler` augments bags with random subsets of their
   fragments, an imbalanced-learn sampler (fit time only).
 """
 
 from ._aggregator import STATS, FragmentAggregator
+from ._bags import check_bags
 from ._subsampler import FragmentSubsampler
 from ._targets import TARGET_METHODS, aggregate_targets, choose_target_aggregation, make_bags
 
@@ -25,6 +27,7 @@ __all__ = [
     "FragmentAggregator",
     "FragmentSubsampler",
     "aggregate_targets",
+    "check_bags",
     "choose_target_aggregation",
     "make_bags",
 ]

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["FlatBags", "bags_from_flat", "flat_bags", "is_bag_input"]
+__all__ = ["FlatBags", "bags_from_flat", "check_bags", "flat_bags", "is_bag_input"]
 
 
 @dataclass
@@ -174,3 +174,39 @@ def bags_from_flat(flat: FlatBags, form: str, max_fragments: int | None = None) 
     position = np.arange(len(flat.values)) - np.repeat(flat.starts, flat.lengths)
     padded[flat.owner, position] = flat.values
     return padded
+
+
+def check_bags(X: Any, *, form: str = "padded") -> Any:
+    """Validate bags of fragments and return them as one padded array or a list.
+
+    Parameters
+    ----------
+    X : list of array-like of shape (n_fragments_i, n_features), or array-like of \
+shape (n_bags, max_fragments, n_features)
+        Bags. In the 3-D form, rows that are entirely NaN are padding; in a list
+        every row is a fragment. NaN or infinity in a fragment, a bag without
+        fragments and bags of different widths raise a ``ValueError``.
+    form : {"padded", "list"}, default="padded"
+        ``"padded"``: one array ``(n_bags, max_fragments, n_features)`` with the
+        padding rows (all NaN) after each bag's fragments; ``"list"``: one 2-D
+        array per bag.
+
+    Returns
+    -------
+    bags : ndarray or list of ndarray
+        float32 when the input is float32, float64 otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdir.fragments import check_bags
+    >>> padded = check_bags([np.ones((2, 3)), np.zeros((1, 3))])
+    >>> padded.shape, bool(np.isnan(padded[1, 1]).all())
+    ((2, 2, 3), True)
+    >>> [bag.shape for bag in check_bags(padded, form="list")]
+    [(2, 3), (1, 3)]
+    """
+    if form not in ("padded", "list"):
+        raise ValueError(f'form must be "padded" or "list", got {form!r}.')
+    flat, _ = flat_bags(X)
+    return bags_from_flat(flat, form)

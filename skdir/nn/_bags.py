@@ -14,44 +14,9 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from ..fragments import check_bags as check_fragment_bags
+
 __all__ = ["bag_attention", "check_bags", "validate_bags"]
-
-
-def _pad(bags: list[Any]) -> NDArray[np.float32]:
-    if len(bags) == 0:
-        raise ValueError("X has no bags; pass at least one bag (a 2-D array).")
-    arrays = []
-    for i, bag in enumerate(bags):
-        try:
-            with np.errstate(over="ignore"):  # overflow is reported below as infinity
-                array = np.asarray(bag, dtype=np.float32)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"Bag {i} is not a numeric 2-D array: {exc}") from exc
-        if array.ndim != 2:
-            raise ValueError(
-                f"Bag {i} has shape {array.shape}; a bag must be 2-D (n_fragments, "
-                "n_features). Use bag.reshape(1, -1) for a bag of one fragment."
-            )
-        arrays.append(array)
-    widths = {a.shape[1] for a in arrays}
-    if len(widths) > 1:
-        first = arrays[0].shape[1]
-        other = next(i for i, a in enumerate(arrays) if a.shape[1] != first)
-        raise ValueError(
-            f"Bags have different numbers of features: bag 0 has {first}, bag {other} has "
-            f"{arrays[other].shape[1]}; every fragment needs the same columns."
-        )
-    empty = [i for i, a in enumerate(arrays) if len(a) == 0]
-    if empty:
-        raise ValueError(
-            f"Bag(s) {empty[:10]} have no fragments; drop these samples or give every "
-            "bag at least one fragment."
-        )
-    width = arrays[0].shape[1]
-    padded = np.full((len(arrays), max(len(a) for a in arrays), width), np.nan, np.float32)
-    for i, array in enumerate(arrays):  # one copy per bag, not per fragment
-        padded[i, : len(array)] = array
-    return padded
 
 
 def check_bags(X: Any) -> NDArray[np.float32]:
@@ -61,14 +26,15 @@ def check_bags(X: Any) -> NDArray[np.float32]:
     ----------
     X : list of array-like of shape (n_fragments_i, n_features), or array-like of \
 shape (n_bags, max_fragments, n_features)
-        Bags of fragments. In either form a row that is entirely NaN is padding;
-        a row with some NaN is an error, as is infinity, a bag without fragments,
-        and bags of different widths.
+        Bags of fragments, validated by :func:`skdir.fragments.check_bags`: in the
+        3-D form a row that is entirely NaN is padding; NaN or infinity in a
+        fragment, a bag without fragments and bags of different widths are
+        errors, as are values beyond float32's range.
 
     Returns
     -------
     padded : ndarray of shape (n_bags, max_fragments, n_features), float32
-        The bags, padding rows all NaN (in their original positions).
+        The bags, padding rows (all NaN) after each bag's fragments.
 
     Examples
     --------
@@ -77,49 +43,23 @@ shape (n_bags, max_fragments, n_features)
     >>> check_bags([np.ones((2, 3)), np.zeros((1, 3))]).shape
     (2, 2, 3)
     """
-    if isinstance(X, list | tuple) or (isinstance(X, np.ndarray) and X.dtype == object):
-        padded = _pad(list(X))
-    else:
-        if isinstance(X, torch.Tensor):
-            X = X.detach().cpu().numpy()
-        shape = getattr(X, "shape", None)
-        if shape is None or len(shape) != 3:
-            shape_text = "unknown" if shape is None else tuple(shape)
-            raise ValueError(
-                f"Bag modules take bags: a list of 2-D arrays (n_fragments, n_features) or a "
-                f"3-D array (n_bags, max_fragments, n_features) padded with NaN rows; got an "
-                f"input of shape {shape_text}. For one fragment per sample pass X[:, None, :]."
-            )
-        try:
-            with np.errstate(over="ignore"):  # overflow is reported below as infinity
-                padded = np.asarray(X, dtype=np.float32)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"X is not a numeric array of bags: {exc}") from exc
-        if padded.shape[0] == 0:
-            raise ValueError("X has no bags; pass at least one bag.")
-        if padded.shape[1] == 0:
-            raise ValueError("X has 0 fragments per bag; every bag needs at least one.")
-    if padded.shape[2] == 0:
-        raise ValueError("The bags have 0 features; pass fragments with at least one column.")
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    is_list = isinstance(X, list | tuple) or (isinstance(X, np.ndarray) and X.dtype == object)
+    shape = getattr(X, "shape", None)
+    if not is_list and (shape is None or len(shape) != 3):
+        shape_text = "unknown" if shape is None else tuple(shape)
+        raise ValueError(
+            f"Bag modules take bags: a list of 2-D arrays (n_fragments, n_features) or a "
+            f"3-D array (n_bags, max_fragments, n_features) padded with NaN rows; got an "
+            f"input of shape {shape_text}. For one fragment per sample pass X[:, None, :]."
+        )
+    checked = check_fragment_bags(X)  # one set of rules for bags, in skdir.fragments
+    with np.errstate(over="ignore"):  # overflow is reported below
+        padded = np.asarray(checked, dtype=np.float32)
     if np.isinf(padded).any():
         raise ValueError(
-            "X contains infinity (or values too large for float32); replace or drop them."
-        )
-    nan = np.isnan(padded)
-    any_nan, all_nan = nan.any(axis=2), nan.all(axis=2)
-    partial = np.argwhere(any_nan & ~all_nan)
-    if len(partial):
-        bag, fragment = partial[0]
-        raise ValueError(
-            f"Bag {bag}, fragment {fragment} has NaN in some but not all of its features "
-            f"({len(partial)} such fragment(s)); all-NaN rows are padding, a real fragment "
-            "must have no NaN. Impute or drop these fragments."
-        )
-    empty = np.flatnonzero(all_nan.all(axis=1))
-    if len(empty):
-        raise ValueError(
-            f"Bag(s) {empty[:10].tolist()} have no fragments (all rows are NaN padding); "
-            "drop these samples or give every bag at least one fragment."
+            "X has values too large for float32, the networks' precision; rescale them."
         )
     return np.ascontiguousarray(padded)
 
