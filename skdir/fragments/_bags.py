@@ -117,6 +117,12 @@ def _from_padded(X: Any) -> FlatBags:
             padded = padded.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"X is not a numeric 3-D array of bags: {exc}") from exc
+    if padded.ndim != 3:
+        raise ValueError(
+            "Bags are a list of 2-D arrays (n_fragments, n_features) or a 3-D array "
+            "(n_bags, max_fragments, n_features) padded with NaN rows; got an array of shape "
+            f"{padded.shape}. For one fragment per sample pass X[:, None, :]."
+        )
     padded = padded.astype(_float_dtype(padded.dtype), copy=False)
     n_bags, max_fragments, n_features = padded.shape
     if n_bags == 0:

@@ -45,15 +45,6 @@ shape (n_bags, max_fragments, n_features)
     """
     if isinstance(X, torch.Tensor):
         X = X.detach().cpu().numpy()
-    is_list = isinstance(X, list | tuple) or (isinstance(X, np.ndarray) and X.dtype == object)
-    shape = getattr(X, "shape", None)
-    if not is_list and (shape is None or len(shape) != 3):
-        shape_text = "unknown" if shape is None else tuple(shape)
-        raise ValueError(
-            f"Bag modules take bags: a list of 2-D arrays (n_fragments, n_features) or a "
-            f"3-D array (n_bags, max_fragments, n_features) padded with NaN rows; got an "
-            f"input of shape {shape_text}. For one fragment per sample pass X[:, None, :]."
-        )
     checked = check_fragment_bags(X)  # one set of rules for bags, in skdir.fragments
     with np.errstate(over="ignore"):  # overflow is reported below
         padded = np.asarray(checked, dtype=np.float32)
