@@ -163,18 +163,26 @@ def load_table(path: str | Path, targets: Sequence[str] | None = None) -> tuple:
         For a missing file, an unknown format or column, non-numeric features,
         NaN or infinite values, or fewer than 50 rows.
     """
+    return _read_table(path, targets)[:3]
+
+
+def _read_table(path: str | Path, targets: Sequence[str] | None) -> tuple:
+    """:func:`load_table`, plus the archive's split (:func:`predefined_split`) or None."""
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"Data file {str(path)!r} does not exist; pass an existing --data FILE.")
     suffix = path.suffix.lower()
+    split = None
     if suffix == ".npz":
         with np.load(path, allow_pickle=False) as archive:
             parts = _split_parts(archive.files)
             if {"X", "y"} <= set(archive.files):
                 X, y = archive["X"], archive["y"]
             elif parts:
+                ys = [archive[f"y_{part}"] for part in parts]
                 X = np.concatenate([archive[f"X_{part}"] for part in parts])
-                y = np.concatenate([archive[f"y_{part}"] for part in parts])
+                y = np.concatenate(ys)
+                split = _split_from_sizes([len(part) for part in ys])
             else:
                 raise UsageError(
                     f"{path.name} has arrays {sorted(archive.files)} but needs 'X' and 'y' "
@@ -196,7 +204,7 @@ def load_table(path: str | Path, targets: Sequence[str] | None = None) -> tuple:
     else:
         raise UsageError(f"Unknown data format {suffix!r}; use .npz, .csv or .parquet.")
     _check_data(X, y, path.name)
-    return X, y, names
+    return X, y, names, split
 
 
 def _split_parts(files: Sequence[str]) -> list[str]:
@@ -236,7 +244,11 @@ def predefined_split(path: str | Path) -> list[tuple[np.ndarray, np.ndarray]] | 
         parts = _split_parts(archive.files)
         if not parts:
             return None
-        sizes = [len(archive[f"y_{part}"]) for part in parts]
+        return _split_from_sizes([len(archive[f"y_{part}"]) for part in parts])
+
+
+def _split_from_sizes(sizes: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """One (train and val rows, test rows) pair from the sizes of the archive's parts."""
     n_test, n_rows = sizes[-1], sum(sizes)
     return [(np.arange(n_rows - n_test), np.arange(n_rows - n_test, n_rows))]
 
@@ -345,8 +357,7 @@ def run_benchmark(
 
     from ._harness import compare_models, print_progress
 
-    X, y, names = load_table(data, targets)
-    given_split = predefined_split(data)
+    X, y, names, given_split = _read_table(data, targets)
     n_targets = 1 if y.ndim == 1 else y.shape[1]
     if given_split is not None:
         splits = given_split
