@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
+from .density import LabelDensity
 from .metrics import dir_report
 
 REGIONS = ("all", "many", "medium", "few", "balanced")
@@ -141,12 +142,14 @@ class ModelComparison:
         paths.append(_save(fig, out_dir / "label_density.png"))
 
         fig, axes = plt.subplots(1, n_targets, figsize=(5 * n_targets, 3.5), squeeze=False)
+        predictions = {model: _as_2d(pred) for model, pred in self.y_pred.items()}
         for k, name in enumerate(self.target_names):
-            for m, (model, pred) in enumerate(self.y_pred.items()):
+            density = LabelDensity(n_bins=20, ks=1).fit(y_reference[:, k])
+            for m, (model, pred) in enumerate(predictions.items()):
                 plot_per_bin_error(
                     y_true[:, k],
-                    _as_2d(pred)[:, k],
-                    y_train=y_reference[:, k],
+                    pred[:, k],
+                    label_density=density,
                     ax=axes[0, k],
                     label=model,
                     color=f"C{m}",
@@ -218,15 +221,15 @@ def compare_models(
     offset = 0
     for split_number, (train, test) in enumerate(splits, start=1):
         X_train, X_test = _indexable_take(X, train), _indexable_take(X, test)
+        y_train, y_test = y[train], y[test]
+        density = LabelDensity(n_bins=n_bins, ks=1).fit(y_train)  # the split's shot regions
         for model_name, model in models.items():
             say(f"[split {split_number}/{len(splits)}] {model_name}: fitting on {len(train)} rows")
             start = time.perf_counter()
-            fitted = clone(model).fit(X_train, y[train])
+            fitted = clone(model).fit(X_train, y_train)
             seconds = time.perf_counter() - start
-            pred = np.asarray(fitted.predict(X_test), dtype=float).reshape(y[test].shape)
-            report = dir_report(
-                y[test], pred, y_train=y[train], target_names=names, n_bins=n_bins
-            ).to_dict()
+            pred = np.asarray(fitted.predict(X_test), dtype=float).reshape(y_test.shape)
+            report = dir_report(y_test, pred, label_density=density, target_names=names).to_dict()
             if n_targets == 1:
                 report = {names[0]: report}
             result.reports[model_name].append(report)
