@@ -15,14 +15,6 @@ from skdir.nn.augment import (
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_c_mixup_probabilities_are_the_normalised_gaussian_kernel():
     y = torch.tensor([0.0, 1.0, 3.0], dtype=torch.float64)
     got = c_mixup_probabilities(y, bandwidth=2.0).numpy()

@@ -8,15 +8,6 @@ from skdir.nn import DIRRegressor
 from skdir.nn.fds import FeatureDistributionSmoothing
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny networks train several times faster on one thread on a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _layer(**kwargs):
     params = {"n_bins": 3, "embedding_dim": 2, "var_floor": 0.0, "shrinkage": 0.0}
     params.update(kwargs)

@@ -14,16 +14,6 @@ from skdir.datasets import make_imbalanced_regression
 from skdir.nn import AttentionMIL, DIRRegressor, FusionTransformer, TwoTower
 from skdir.nn._bags import check_bags
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny networks train several times faster on one thread on a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 FAST = {"max_epochs": 6, "device": "cpu", "random_state": 0}
 
 

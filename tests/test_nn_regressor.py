@@ -16,16 +16,6 @@ from torch import nn
 
 from skdir.nn import MLP, DIRRegressor, TwoTower
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny networks train several times faster on one thread on a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 FAST = {"max_epochs": 8, "module__hidden": (16,), "device": "cpu", "random_state": 0}
 
 

@@ -20,14 +20,6 @@ from skdir.nn.regularizers import (
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _arc(y):
     """Unit features whose angle grows with y: cosine similarity falls with |y_i - y_j|."""
     angle = torch.as_tensor(y, dtype=torch.float64) * 0.5
