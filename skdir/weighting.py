@@ -350,6 +350,21 @@ class DenseWeighter(_WeighterMixin, BaseEstimator):
         return [columns[:, [k]] for k in range(columns.shape[1])]
 
     @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, y: ArrayLike) -> NDArray[np.float64]:
+        """Fit on ``y`` and return its weights (mean exactly 1), one density pass.
+
+        Parameters
+        ----------
+        y : array-like of shape (n_samples,) or (n_samples, 2)
+            Training targets.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples,)
+        """
+        return self._fit(y) * self._scale
+
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, y: ArrayLike) -> DenseWeighter:
         """Fit the kernel density estimate of the training targets.
 
@@ -363,6 +378,11 @@ class DenseWeighter(_WeighterMixin, BaseEstimator):
         self : DenseWeighter
             The fitted weighter.
         """
+        self._fit(y)
+        return self
+
+    def _fit(self, y: ArrayLike) -> NDArray[np.float64]:
+        """Fit; return the unscaled weights of the training targets."""
         y = check_target(y, max_targets=2, min_samples=2, allow_constant=False)
         columns = y.reshape(len(y), -1)
         self.n_targets_ = columns.shape[1]
@@ -371,22 +391,19 @@ class DenseWeighter(_WeighterMixin, BaseEstimator):
         self._grids = [
             self._make_grid(kde, block) for kde, block in zip(self.kdes_, blocks, strict=True)
         ]
-        self._spans = []
-        for index, block in enumerate(blocks):
-            density = self._density(index, block)
-            self._spans.append((float(density.min()), float(density.max())))
-        self._scale = 1.0
-        self._scale = 1.0 / float(self._raw(columns).mean())
-        return self
+        densities = [self._density(index, block) for index, block in enumerate(blocks)]
+        self._spans = [(float(density.min()), float(density.max())) for density in densities]
+        weights = self._unscaled_weights(densities)
+        self._scale = 1.0 / float(weights.mean())
+        return weights
 
-    def _raw(self, columns: NDArray[np.float64]) -> NDArray[np.float64]:
-        weights = np.ones(len(columns))
-        for index, block in enumerate(self._blocks(columns)):
-            low, high = self._spans[index]
-            density = self._density(index, block)
-            scaled = (density - low) / (high - low) if high > low else np.zeros(len(block))
+    def _unscaled_weights(self, densities: list[NDArray[np.float64]]) -> NDArray[np.float64]:
+        """Combine the densities of each block into DenseWeight weights (training spans)."""
+        weights = np.ones(len(densities[0]))
+        for (low, high), density in zip(self._spans, densities, strict=True):
+            scaled = (density - low) / (high - low) if high > low else np.zeros(len(density))
             weights = weights * np.maximum(1.0 - self.alpha * np.clip(scaled, 0, 1), self.epsilon)
-        return weights * self._scale
+        return weights
 
     def transform(self, y: ArrayLike) -> NDArray[np.float64]:
         """Return the DenseWeight weight of each target, on the training scale.
@@ -409,7 +426,9 @@ class DenseWeighter(_WeighterMixin, BaseEstimator):
                 f"y has {columns.shape[1]} target(s) but this weighter was fitted on "
                 f"{self.n_targets_}; pass targets with the same columns."
             )
-        return self._raw(columns)
+        blocks = self._blocks(columns)
+        densities = [self._density(index, block) for index, block in enumerate(blocks)]
+        return self._unscaled_weights(densities) * self._scale
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -534,8 +553,11 @@ class DensityWeightedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator
                 "weights as sample_weight instead."
             )
         self.weighter_ = LDSWeighter() if self.weighter is None else clone(self.weighter)
-        self.weighter_.fit(y_checked)
-        weights = np.asarray(self.weighter_.transform(y_checked), dtype=np.float64)
+        if hasattr(self.weighter_, "fit_transform"):  # DenseWeighter's: one density pass
+            weights = self.weighter_.fit_transform(y_checked)
+        else:
+            weights = self.weighter_.fit(y_checked).transform(y_checked)
+        weights = np.asarray(weights, dtype=np.float64)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
