@@ -106,7 +106,7 @@ class _NeighbourSampler(BaseRegressionSampler):
         distances, indices, radius = self._neighbours(Z, used, k)
         pick = rng.randint(k, size=len(seeds))
         neighbours = indices[seed_rows, pick]
-        safe, scale = self._safe_rule(seed_rows, distances, distances[seed_rows, pick], radius)
+        safe, scale = self._safe_rule(seed_rows, distances[seed_rows, pick], radius)
         X_new = np.empty((len(seeds), X.shape[1]), dtype=X.dtype)
         y_new = np.empty((len(seeds), *y.shape[1:]), dtype=np.float64)
         if np.any(safe):
@@ -138,7 +138,7 @@ class _NeighbourSampler(BaseRegressionSampler):
         distances, indices = search.kneighbors()  # excludes each row itself
         return distances[used], indices[used], None
 
-    def _safe_rule(self, seed_rows, knn_distances, chosen_distances, radius):
+    def _safe_rule(self, seed_rows, chosen_distances, radius):
         """Return (interpolate?, noise scale) per new row."""
         n = len(seed_rows)
         return np.ones(n, dtype=bool), np.zeros(n)
@@ -341,7 +341,7 @@ class SMOGN(_NeighbourSampler):
             return distances, indices, 0.5 * np.median(distances, axis=1)
         return segment_neighbours(Z, used, k, n_jobs=self.n_jobs)
 
-    def _safe_rule(self, seed_rows, knn_distances, chosen_distances, radius):
+    def _safe_rule(self, seed_rows, chosen_distances, radius):
         max_distance = radius[seed_rows]
         safe = chosen_distances < max_distance
         return safe, np.minimum(max_distance, float(self.pert))
