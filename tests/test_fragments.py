@@ -535,3 +535,12 @@ def test_set_output_pandas_uses_feature_names():
     frame = FragmentAggregator(("max", "count")).set_output(transform="pandas").fit_transform(bags)
     assert frame.columns.tolist() == ["max__x0", "max__x1", "count"]
     assert frame["count"].tolist() == [2.0, 1.0]
+
+
+def test_complex_bags_are_rejected_not_silently_made_real():
+    from skdir.fragments import check_bags
+
+    with pytest.raises(ValueError, match="Bag 1 is complex"):
+        check_bags([np.ones((2, 3)), np.ones((1, 3)) * 1j])
+    with pytest.raises(ValueError, match="X is complex"):
+        check_bags(np.ones((2, 2, 3), dtype=complex))

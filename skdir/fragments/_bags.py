@@ -76,11 +76,11 @@ def _from_list(bags: list[Any]) -> FlatBags:
     for i, bag in enumerate(bags):
         try:
             array = np.asarray(bag)
-            if array.dtype.kind not in "biuf":
+            if array.dtype.kind not in "biufc":
                 array = array.astype(np.float64)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"Bag {i} is not a numeric 2-D array: {exc}") from exc
-        if array.dtype.kind == "c":
+        if array.dtype.kind == "c":  # checked before any cast would drop the imaginary part
             raise ValueError(f"Bag {i} is complex; fragments must be real numbers.")
         if array.ndim != 2:
             raise ValueError(
@@ -113,10 +113,12 @@ def _from_list(bags: list[Any]) -> FlatBags:
 def _from_padded(X: Any) -> FlatBags:
     try:
         padded = np.asarray(X)
-        if padded.dtype.kind not in "biuf":
+        if padded.dtype.kind not in "biufc":
             padded = padded.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"X is not a numeric 3-D array of bags: {exc}") from exc
+    if padded.dtype.kind == "c":
+        raise ValueError("X is complex; fragments must be real numbers.")
     if padded.ndim != 3:
         raise ValueError(
             "Bags are a list of 2-D arrays (n_fragments, n_features) or a 3-D array "
