@@ -188,15 +188,12 @@ def _smogn_space() -> dict[str, Any]:
 
 
 def _lds_space() -> dict[str, Any]:
-    space = {
+    return {
         "kernel": CategoricalDistribution(["gaussian", "triangular", "laplace"]),
         "ks": IntDistribution(3, 9, step=2),
         "sigma": FloatDistribution(0.5, 3.0),
         "reweight": CategoricalDistribution(["sqrt_inv", "inverse"]),
     }
-    # The same names with an ``lds_`` prefix, for estimators that spell them that way.
-    space.update({f"lds_{k}": v for k, v in list(space.items())})
-    return space
 
 
 def _normalizer_space() -> dict[str, Any]:
@@ -209,8 +206,7 @@ _DEFAULT_SPACES = {
     "DIRRegressor": _dir_regressor_space,
     "SMOGN": _smogn_space,
     "SMOTER": lambda: {k: v for k, v in _smogn_space().items() if k != "pert"},
-    "LDSWeighter": _lds_space,
-    "DensityWeightedRegressor": _lds_space,
+    "LDSWeighter": _lds_space,  # also reached as a DensityWeightedRegressor's weighter
     "TargetDistributionNormalizer": _normalizer_space,
 }
 
@@ -234,7 +230,7 @@ def _collect(estimator: Any, prefix: str, out: dict[str, Any]) -> None:
     if factory is not None:
         own = estimator.get_params(deep=True)
         for name, dist in factory().items():
-            if name in own or name.split("__")[0] in ("module", "optimizer"):
+            if name in own or _is_virtual_param(estimator, own, name):
                 out[prefix + name] = dist
     for name, child in _children(estimator):
         _collect(child, f"{prefix}{name}__", out)
