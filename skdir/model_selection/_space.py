@@ -250,8 +250,8 @@ def default_search_space(estimator: Any) -> dict[str, Any]:
       ``batch_size`` {32, 64, 128, 256}, ``loss``, ``module__dropout`` 0-0.5,
       ``module__hidden`` (a list of width tuples), LDS on/off with kernel, ``ks``, ``sigma``
       and ``reweight``, FDS on/off with ``fds_sigma``;
-    - ``LDSWeighter`` / ``DensityWeightedRegressor``: kernel, ``ks``, ``sigma``, ``reweight``
-      (only the names the estimator has);
+    - ``LDSWeighter`` (also as the ``weighter`` of a ``DensityWeightedRegressor``, as
+      ``weighter__kernel``...): kernel, ``ks``, ``sigma``, ``reweight``;
     - ``TargetDistributionNormalizer``: ``method`` in {standard, robust, yeo-johnson}.
 
     Parameters
