@@ -42,6 +42,16 @@ def _hidden_sizes(hidden: int | Sequence[int], name: str = "hidden") -> list[int
     return [int(s) for s in sizes]
 
 
+def _blocks(
+    widths: Sequence[int], activation: str, norm: str | None, dropout: float
+) -> list[nn.Module]:
+    """One :func:`_block` per consecutive pair of ``widths``."""
+    return [
+        _block(n_in, n_out, activation, norm, dropout)
+        for n_in, n_out in itertools.pairwise(widths)
+    ]
+
+
 def _block(n_in: int, n_out: int, activation: str, norm: str | None, dropout: float) -> nn.Module:
     """Linear -> norm -> activation -> dropout."""
     if activation not in _ACTIVATIONS:
@@ -115,11 +125,7 @@ class MLP(nn.Module):
             raise ValueError(f"input_dropout must be in [0, 1), got {input_dropout!r}.")
         widths = [int(n_features), *sizes]
         blocks: list[nn.Module] = [nn.Dropout(input_dropout)] if input_dropout > 0 else []
-        blocks += [
-            _block(n_in, n_out, activation, norm, dropout)
-            for n_in, n_out in itertools.pairwise(widths)
-        ]
-        self.trunk = nn.Sequential(*blocks)
+        self.trunk = nn.Sequential(*blocks, *_blocks(widths, activation, norm, dropout))
         self.head = nn.Linear(sizes[-1], int(n_outputs))
         self.embedding_dim = sizes[-1]
 
@@ -254,12 +260,7 @@ class TwoTower(nn.Module):
         sizes = _hidden_sizes(hidden)
         fused = tower_dim * (4 if fusion == "interaction" else len(self.slices))
         widths = [fused, *sizes]
-        self.trunk = nn.Sequential(
-            *(
-                _block(n_in, n_out, activation, norm, dropout)
-                for n_in, n_out in itertools.pairwise(widths)
-            )
-        )
+        self.trunk = nn.Sequential(*_blocks(widths, activation, norm, dropout))
         self.head = nn.Linear(sizes[-1], int(n_outputs))
         self.embedding_dim = sizes[-1]
 
@@ -269,12 +270,8 @@ class TwoTower(nn.Module):
             raise ValueError(
                 f"TwoTower expects 2-D input (n_samples, n_features), got {tuple(X.shape)}."
             )
-        towers = (
-            self.towers
-            if len(self.towers) == len(self.slices)
-            else [self.towers[0]] * len(self.slices)
-        )
-        projected = [tower(X[:, s]) for tower, s in zip(towers, self.slices, strict=True)]
+        # shared=True keeps one tower, used for every modality
+        projected = [tower(X[:, s]) for tower, s in zip(itertools.cycle(self.towers), self.slices)]
         if self.fusion == "interaction":
             a, b = projected
             projected = [a, b, (a - b).abs(), a * b]
@@ -307,8 +304,7 @@ def _column_blocks(n_features: int, n_blocks: int) -> list[slice]:
         )
     base, extra = divmod(n_features, n_blocks)
     sizes = [base + (k < extra) for k in range(n_blocks)]
-    stops = list(itertools.accumulate(sizes))
-    return [slice(stop - size, stop) for stop, size in zip(stops, sizes, strict=True)]
+    return _modality_slices(sizes, n_features, "FusionTransformer")
 
 
 class FusionTransformer(nn.Module):
@@ -432,13 +428,9 @@ class FusionTransformer(nn.Module):
                 "FusionTransformer expects 2-D input (n_samples, n_features), got shape "
                 f"{tuple(X.shape)}."
             )
-        projections = (
-            self.projections
-            if len(self.projections) == len(self.slices)
-            else [self.projections[0]] * len(self.slices)
-        )
-        projected = torch.stack(
-            [proj(X[:, s]) for proj, s in zip(projections, self.slices, strict=True)], dim=1
+        projected = torch.stack(  # shared=True keeps one projection, used for every block
+            [proj(X[:, s]) for proj, s in zip(itertools.cycle(self.projections), self.slices)],
+            dim=1,
         )
         tokens = projected + self.modality_embedding
         return torch.cat([self.reg_token.expand(len(X), -1, -1), tokens], dim=1)
@@ -527,12 +519,7 @@ class AttentionMIL(nn.Module):
         if not isinstance(gated, bool):
             raise ValueError(f"gated must be True or False, got {gated!r}.")
         widths = [int(n_features), *sizes]
-        self.encoder = nn.Sequential(
-            *(
-                _block(n_in, n_out, activation, norm, dropout)
-                for n_in, n_out in itertools.pairwise(widths)
-            )
-        )
+        self.encoder = nn.Sequential(*_blocks(widths, activation, norm, dropout))
         self.attention_V = nn.Linear(sizes[-1], attention_dim)
         self.attention_U = nn.Linear(sizes[-1], attention_dim) if gated else None
         self.attention_w = nn.Linear(attention_dim, 1)
