@@ -103,6 +103,13 @@ def elementwise_loss(
     return base * modulation**gamma
 
 
+def _weighted_mean(per_sample: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
+    """Mean of the per-sample losses, each times its weight when weights are given."""
+    if weight is None:
+        return per_sample.mean()
+    return (weight.reshape(-1).to(per_sample.dtype) * per_sample).mean()
+
+
 class WeightedRegressionLoss(nn.Module):
     """Mean of per-sample weighted elementwise regression losses.
 
@@ -157,9 +164,7 @@ class WeightedRegressionLoss(nn.Module):
             pred, target, self.loss, beta=self.beta, gamma=self.gamma, activation=self.activation
         )
         per_sample = per_element.reshape(len(per_element), -1).mean(dim=1)
-        if weight is None:
-            return per_sample.mean()
-        return (weight.reshape(-1).to(per_sample.dtype) * per_sample).mean()
+        return _weighted_mean(per_sample, weight)
 
 
 BMSE_FORMS = ("bmc", "gai", "bni")
@@ -293,9 +298,7 @@ class BalancedMSELoss(nn.Module):
         """Return the weighted mean balanced MSE of the batch (MSE scale)."""
         per_sample = self.balanced_nll(pred, target)
         per_sample = per_sample * (2 * self.noise_sigma.detach().to(per_sample.dtype) ** 2)
-        if weight is None:
-            return per_sample.mean()
-        return (weight.reshape(-1).to(per_sample.dtype) * per_sample).mean()
+        return _weighted_mean(per_sample, weight)
 
 
 class UncertaintyWeighting(nn.Module):

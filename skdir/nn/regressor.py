@@ -44,7 +44,13 @@ from .losses import (
     WeightedRegressionLoss,
 )
 from .modules import MLP, AttentionMIL, FusionTransformer, TwoTower
-from .regularizers import conr_loss, norm_order_loss, norm_target_loss, ranksim_loss
+from .regularizers import (
+    _norm_blocks,
+    conr_loss,
+    norm_order_loss,
+    norm_target_loss,
+    ranksim_loss,
+)
 
 __all__ = ["DIRRegressor"]
 
@@ -1109,8 +1115,8 @@ class DIRRegressor(NeuralNetRegressor):
         labels = y.reshape(len(y), -1).astype(np.float64)
         bins = X_dict["label_bins"]
         intercepts, slopes = [], []
-        for t, block in enumerate(torch.tensor_split(z, labels.shape[1], dim=1)):
-            norms = block.norm(dim=1).numpy()
+        for t, block_norms in enumerate(_norm_blocks(z, labels.shape[1])):
+            norms = block_norms.numpy()
             _, index, counts = np.unique(bins[:, t], return_inverse=True, return_counts=True)
             mean_norm = np.bincount(index, weights=norms) / counts
             mean_label = np.bincount(index, weights=labels[:, t]) / counts
