@@ -190,12 +190,17 @@ shape (n_samples, max_fragments, n_features) or (n_samples, n_features)
         self : object
             The fitted aggregator.
         """
+        self._fit(X)
+        return self
+
+    def _fit(self, X: Any) -> FlatBags:
+        """Fit; return the validated bags."""
         self.stats_ = self._check_stats()
         flat = self._validate(X, reset=True)
         column = self._weight_column(self.n_features_in_)
         if column is not None:
             _fragment_weights(flat.values[:, column], len(flat.values), "the weight column")
-        return self
+        return flat
 
     def transform(self, X: Any, fragment_weights: Any = None) -> NDArray:
         """Aggregate every bag into one row.
@@ -217,7 +222,10 @@ of shape (n_fragments_total,) or (n_samples, max_fragments), default=None
             Statistics per sample, one block per stat in the order of ``stats``.
         """
         check_is_fitted(self)
-        flat = self._validate(X, reset=False)
+        return self._aggregate(self._validate(X, reset=False), X, fragment_weights)
+
+    def _aggregate(self, flat: FlatBags, X: Any, fragment_weights: Any = None) -> NDArray:
+        """Statistics of the validated bags ``flat`` (``X`` is their input form)."""
         column = self._weight_column(self.n_features_in_)
         weights = None
         if column is not None:
@@ -252,6 +260,7 @@ of shape (n_fragments_total,) or (n_samples, max_fragments), default=None
         out = np.hstack(blocks) if len(blocks) > 1 else blocks[0]
         return np.asarray(out, dtype=flat.values.dtype)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X: Any, y: ArrayLike | None = None, **params: Any) -> NDArray:
         """Fit and transform; ``fragment_weights`` (if given) goes to ``transform``.
 
@@ -272,7 +281,7 @@ of shape (n_fragments_total,) or (n_samples, max_fragments), default=None
         unknown = set(params) - {"fragment_weights"}
         if unknown:
             raise ValueError(f"Unknown parameter(s) {sorted(unknown)}; only fragment_weights.")
-        return self.fit(X, y).transform(X, **params)
+        return self._aggregate(self._fit(X), X, **params)  # the bags are validated once
 
     @staticmethod
     def _parallel_weights(weights: Any, X: Any, flat: FlatBags) -> NDArray:
