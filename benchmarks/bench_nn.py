@@ -31,15 +31,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.preprocessing import StandardScaler
+from _stsb_dir import DEFAULT_DATA, dir_scores, load_stsb_dir
 from skorch.callbacks import Callback
 
-from skdir.density import LabelDensity
-from skdir.metrics import balanced_mean_squared_error, pearson_correlation, shot_metrics
 from skdir.nn import DIRRegressor
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT / "../shared/datasets/stsb_dir/stsb_dir_minilm.npz"
 HGB_MSE = 0.919
 
 VARIANTS = {
@@ -68,15 +64,6 @@ class EpochCPUTime(Callback):
     def on_epoch_end(self, net, **kwargs):
         """Record the epoch's CPU seconds."""
         net.history.record("cpu", time.process_time() - self._start)
-
-
-def _metrics(y_train, y_test, pred, density):
-    """all/many/medium/few MSE, balanced MSE and Pearson on the training density's bins."""
-    shots = shot_metrics(y_test, pred, label_density=density, metrics=("mse",))
-    out = {region: shots[region]["mse"] for region in ("all", "many", "medium", "few")}
-    out["balanced"] = balanced_mean_squared_error(y_test, pred, label_density=density)
-    out["pearson"] = pearson_correlation(y_test, pred)
-    return out
 
 
 def main() -> None:
@@ -124,14 +111,10 @@ def main() -> None:
             parsed = value
         overrides.setdefault(variant or None, {})[name] = parsed
 
-    data = np.load(args.data)
-    scaler = StandardScaler().fit(data["X_train"].astype(np.float64))
-    X_train, X_val, X_test = (
-        scaler.transform(data[k].astype(np.float64)).astype(np.float32)
-        for k in ("X_train", "X_val", "X_test")
-    )
-    y_train, y_val, y_test = (data[k].astype(np.float64) for k in ("y_train", "y_val", "y_test"))
-    density = LabelDensity(bin_width=0.1).fit(y_train)
+    data = load_stsb_dir(args.data)
+    X_train, X_val, X_test = data["X_train"], data["X_val"], data["X_test"]
+    y_train, y_val, y_test = data["y_train"], data["y_val"], data["y_test"]
+    density = data["density"]
     regions = density.shot_regions(y_test)
     print(
         f"STS-B-DIR: train {len(y_train)}, val {len(y_val)}, test {len(y_test)} "
@@ -157,7 +140,7 @@ def main() -> None:
             reg.fit(X_train, y_train, eval_set=(X_val, y_val))
             fit_time = time.perf_counter() - start
             pred = reg.predict(X_test)
-            scores = _metrics(y_train, y_test, pred, density)
+            scores = dir_scores(y_test, pred, density)
             scores["epochs"] = len(reg.history)
             scores["s/epoch"] = float(np.mean(reg.history[:, "dur"]))
             scores["cpu/epoch"] = float(np.mean(reg.history[:, "cpu"]))

@@ -30,15 +30,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _stsb_dir import DEFAULT_DATA, dir_scores, load_stsb_dir
 from sklearn.preprocessing import StandardScaler
 
 from skdir.datasets import make_imbalanced_regression
 from skdir.density import LabelDensity
-from skdir.metrics import balanced_mean_squared_error, pearson_correlation, shot_metrics
+from skdir.metrics import balanced_mean_squared_error, shot_metrics
 from skdir.nn import DIRRegressor
-
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT / "../shared/datasets/stsb_dir/stsb_dir_minilm.npz"
 
 STSB_VARIANTS = {
     "mlp": {},
@@ -96,14 +94,10 @@ def _print_table(title, results, columns, baseline):
 
 
 def run_stsb(args, n_seeds):
-    data = np.load(args.data)
-    scaler = StandardScaler().fit(data["X_train"].astype(np.float64))
-    X_train, X_val, X_test = (
-        scaler.transform(data[k].astype(np.float64)).astype(np.float32)
-        for k in ("X_train", "X_val", "X_test")
-    )
-    y_train, y_val, y_test = (data[k].astype(np.float64) for k in ("y_train", "y_val", "y_test"))
-    density = LabelDensity(bin_width=0.1).fit(y_train)
+    data = load_stsb_dir(args.data)
+    X_train, X_val, X_test = data["X_train"], data["X_val"], data["X_test"]
+    y_train, y_val, y_test = data["y_train"], data["y_val"], data["y_test"]
+    density = data["density"]
     regions = density.shot_regions(y_test)
     print(
         f"STS-B-DIR: train {len(y_train)}, val {len(y_val)}, test {len(y_test)} (test rows "
@@ -117,12 +111,12 @@ def run_stsb(args, n_seeds):
             reg = DIRRegressor(random_state=seed, device=args.device, **STSB_VARIANTS[name])
             scores = _fit_timed(reg, X_train, y_train, (X_val, y_val))
             pred = reg.predict(X_test)
-            shots = shot_metrics(y_test, pred, label_density=density, metrics=("mse",))
-            scores.update({f"{r} MSE": shots[r]["mse"] for r in REGIONS})
-            scores["balanced MSE"] = balanced_mean_squared_error(
-                y_test, pred, label_density=density
+            scores.update(
+                {
+                    (key if key == "pearson" else f"{key} MSE"): value
+                    for key, value in dir_scores(y_test, pred, density).items()
+                }
             )
-            scores["pearson"] = pearson_correlation(y_test, pred)
             for key, value in scores.items():
                 rows.setdefault(key, []).append(float(value))
             print(
