@@ -463,6 +463,7 @@ class LabelDensity(BaseEstimator):
         reweight: Literal["sqrt_inv", "inverse"] = "sqrt_inv",
         clip: tuple[float, float] | None = None,
         smooth: bool = True,
+        normalize: bool = True,
     ) -> NDArray[np.float64]:
         """Return LDS sample weights with mean 1.
 
@@ -489,18 +490,20 @@ class LabelDensity(BaseEstimator):
         smooth : bool, default=True
             Smooth the sizes with the kernel (LDS). ``False`` gives plain inverse
             (square-root) frequency weights.
+        normalize : bool, default=True
+            Scale the weights to mean 1 over ``y``. ``False`` returns the raw
+            ``1 / size`` of each target's bin, so that weights of other targets can
+            be put on the scale of the training targets.
 
         Returns
         -------
         weights : ndarray of shape (n_samples,)
-            Positive, finite, mean 1.
+            Positive, finite; mean 1 when ``normalize``.
         """
         if reweight not in ("sqrt_inv", "inverse"):
             raise ValueError(f"reweight must be 'sqrt_inv' or 'inverse', got {reweight!r}.")
-        if clip is not None:
-            low, high = clip
-            if not 0 <= low <= high:
-                raise ValueError(f"clip must be (low, high) with 0 <= low <= high, got {clip}.")
+        if clip is not None and (len(clip) != 2 or not 0 <= clip[0] <= clip[1]):
+            raise ValueError(f"clip must be (low, high) with 0 <= low <= high, got {clip!r}.")
         columns = self._check_y(y)
         if len(columns) == 0:
             raise ValueError("y is empty; pass at least one target to weight.")
@@ -512,7 +515,7 @@ class LabelDensity(BaseEstimator):
         else:
             sizes = self._bin_sizes(reweight, clip, smooth).ravel()[self._flat_bins(columns)]
         weights = 1.0 / sizes
-        return weights * (len(weights) / weights.sum())
+        return weights * (len(weights) / weights.sum()) if normalize else weights
 
     def _bin_sizes(
         self, reweight: str, clip: tuple[float, float] | None, smooth: bool

@@ -164,12 +164,6 @@ class LDSWeighter(_WeighterMixin, BaseEstimator):
             The fitted weighter.
         """
         y = check_target(y, max_targets=2, allow_constant=False)
-        if self.clip is not None:
-            clip = tuple(self.clip)
-            if len(clip) != 2 or not 0 <= clip[0] <= clip[1]:
-                raise ValueError(
-                    f"clip must be (low, high) with 0 <= low <= high, got {self.clip!r}."
-                )
         self.label_density_ = LabelDensity(
             n_bins=self.n_bins,
             bin_width=self.bin_width,
@@ -180,15 +174,12 @@ class LDSWeighter(_WeighterMixin, BaseEstimator):
             joint=self.joint,
         ).fit(y)
         self.n_targets_ = self.label_density_.n_targets_
-        # LabelDensity.weights scales to mean 1 over the targets it is given; one
-        # training target and its training weight pin the scale for later targets.
-        self._reference = y[:1]
-        self._reference_weight = float(self._weights(y)[0])
+        self._scale = 1.0 / float(self._unscaled_weights(y).mean())  # training mean 1
         return self
 
-    def _weights(self, y: NDArray[np.float64]) -> NDArray[np.float64]:
+    def _unscaled_weights(self, y: NDArray[np.float64]) -> NDArray[np.float64]:
         clip = None if self.clip is None else tuple(self.clip)
-        return self.label_density_.weights(y, reweight=self.reweight, clip=clip)
+        return self.label_density_.weights(y, reweight=self.reweight, clip=clip, normalize=False)
 
     def transform(self, y: ArrayLike) -> NDArray[np.float64]:
         """Return the LDS weight of each target, on the training scale.
@@ -213,8 +204,7 @@ class LDSWeighter(_WeighterMixin, BaseEstimator):
             )
         if len(y) == 0:
             return np.empty(0)
-        both = self._weights(np.concatenate([self._reference, y]))
-        return both[1:] * (self._reference_weight / both[0])
+        return self._unscaled_weights(y) * self._scale
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
