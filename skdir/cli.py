@@ -308,6 +308,8 @@ def _check_data(X: Any, y: np.ndarray, name: str) -> None:
 
 def run_demo(out: str | Path, *, n_samples: int = 1500, random_state: int = 0) -> Any:
     """Run the main job on generated data; return the comparison."""
+    if n_samples < MIN_ROWS:
+        raise UsageError(f"--n-samples must be at least {MIN_ROWS}, got {n_samples}.")
     from sklearn.model_selection import train_test_split
 
     from ._harness import compare_models, print_progress
@@ -423,8 +425,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     try:
         if args.command == "demo":
-            if args.n_samples < MIN_ROWS:
-                raise UsageError(f"--n-samples must be at least {MIN_ROWS}, got {args.n_samples}.")
             run_demo(args.out, n_samples=args.n_samples, random_state=args.seed)
         else:
             run_benchmark(

@@ -659,11 +659,12 @@ def test_timeout_without_n_trials_and_verbose_summary(data, capsys):
 
 
 def test_default_search_space_for_weighting_and_target_steps():
-    weighting = pytest.importorskip("skdir.weighting")
-    target = pytest.importorskip("skdir.target")
+    from skdir.target import TargetDistributionNormalizer
+    from skdir.weighting import DensityWeightedRegressor, LDSWeighter
+
     est = TransformedTargetRegressor(
-        regressor=weighting.DensityWeightedRegressor(Ridge(), weighter=weighting.LDSWeighter()),
-        transformer=target.TargetDistributionNormalizer(),
+        regressor=DensityWeightedRegressor(Ridge(), weighter=LDSWeighter()),
+        transformer=TargetDistributionNormalizer(),
     )
     space = default_search_space(est)
     assert sorted(space) == [

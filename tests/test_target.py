@@ -197,7 +197,6 @@ def test_transformed_target_regressor_one_and_two_targets():
 
 
 def test_dir_regressor_target_transformer():
-    pytest.importorskip("torch")
     from skdir.nn import DIRRegressor
 
     X = RNG.normal(size=(120, 4)).astype(np.float32)
