@@ -297,3 +297,48 @@ def test_bins_without_samples_give_finite_lds_weights():
     w = net.label_density_.weights(y)
     assert np.all(np.isfinite(w)) and w[-1] > w[0]
     assert np.all(np.isfinite(net.predict(X)))
+
+
+def test_set_params_on_a_fitted_net_takes_effect_at_the_next_fit():
+    # issue 13.3: switching FDS on and resizing the module used to rebuild the net at once
+    # (AttributeError: the FDS bins of the last fit do not exist)
+    X, y = _data(n=60, d=4)
+    net = DIRRegressor(**{**FAST, "max_epochs": 2}).fit(X, y)
+    pred = net.predict(X)
+    net.set_params(fds=True, module__hidden=(8,))
+    np.testing.assert_array_equal(net.predict(X), pred)  # the fitted model is kept
+    assert net.get_params()["fds"] is True and net.module_.embedding_dim == 16
+    net.partial_fit(X, y)  # a changed model trains from scratch
+    assert net.module_.embedding_dim == 8 and net.feature_smoothing_.n_bins == 50
+    assert len(net.history) == 2
+    # training settings keep the network: partial_fit continues it
+    net.set_params(lr=0.01, max_epochs=1)
+    net.partial_fit(X, y)
+    assert len(net.history) == 3 and net.optimizer_.param_groups[0]["lr"] == 0.01
+    refit = DIRRegressor(**{**FAST, "max_epochs": 2, "fds": True, "module__hidden": (8,)})
+    np.testing.assert_allclose(
+        clone(net).set_params(max_epochs=2, lr=1e-3).fit(X, y).predict(X),
+        refit.fit(X, y).predict(X),
+    )
+
+
+@pytest.mark.parametrize(
+    ("device", "match"),
+    [
+        ("tpu", "'tpu' is not a torch device"),
+        ("gpu0", "'gpu0' is not a torch device"),
+        ("meta", "runs on 'cpu', 'cuda'"),
+        pytest.param(
+            "cuda",
+            "CUDA is not available",
+            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is present"),
+        ),
+    ],
+)
+def test_an_unusable_device_is_a_clear_error_before_training(device, match):
+    # issue 13.10: device="tpu" used to fail inside torch
+    X, y = _data(n=30, d=3)
+    net = DIRRegressor(**{**FAST, "device": device})
+    with pytest.raises(ValueError, match=match):
+        net.fit(X, y)
+    assert not hasattr(net, "module_")

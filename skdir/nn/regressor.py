@@ -62,6 +62,22 @@ _MODULES = {
 }
 #: Fewest samples with which an internal validation split is attempted.
 _MIN_SAMPLES_FOR_SPLIT = 5
+#: Parameters that change how the network is trained, not what it is: changing
+#: them on a fitted regressor keeps the network for ``partial_fit``.
+_TRAINING_SETTINGS = frozenset(
+    {
+        "lr",
+        "max_epochs",
+        "batch_size",
+        "verbose",
+        "patience",
+        "early_stopping",
+        "validation_fraction",
+        "train_split",
+        "random_state",
+        "warm_start",
+    }
+)
 
 
 def _never(_: Any) -> bool:
@@ -75,6 +91,35 @@ def _reject_3d(X: Any) -> None:
             f"X has 3 dimensions {tuple(shape)}, but DIRRegressor takes 2-D X "
             "(n_samples, n_features). Aggregate the fragments of each sample into one "
             "row first (skdir.fragments.FragmentAggregator)."
+        )
+
+
+def _check_device(device: Any) -> None:
+    """Raise a ValueError unless ``device`` is ``"auto"`` or a usable torch device."""
+    if device == "auto":
+        return
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'auto' (CUDA when available, "
+            "else the CPU), 'cpu', 'cuda' or 'cuda:N'."
+        ) from exc
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} but CUDA is not available on this machine; use "
+            "device='auto' (CUDA when present, else the CPU) or device='cpu'."
+        )
+    if parsed.type == "cuda" and parsed.index is not None:
+        if parsed.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} but this machine has {torch.cuda.device_count()} CUDA "
+                "device(s); use device='auto' or an index below that count."
+            )
+    if parsed.type not in ("cpu", "cuda", "mps", "xpu"):
+        raise ValueError(
+            f"device={device!r}: DIRRegressor runs on 'cpu', 'cuda' (and 'mps'/'xpu' where "
+            "torch supports them); use device='auto' to pick CUDA when available."
         )
 
 
@@ -263,8 +308,10 @@ class DIRRegressor(NeuralNetRegressor):
         The caller's global torch random state is left untouched.
     device : str, default="auto"
         ``"auto"`` uses CUDA when available, else the CPU; the choice is stored
-        in ``device_`` and the parameter is left as it is. Any torch device
-        string is accepted.
+        in ``device_`` and the parameter is left as it is. Otherwise a torch
+        device string (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``); an
+        unknown device, or CUDA on a machine without it, is a ``ValueError``
+        at ``fit``.
     criterion : class, default=WeightedRegressionLoss
         Called as ``criterion_(pred, target, weight)``; it receives ``loss`` if it
         is a :class:`~skdir.nn.losses.WeightedRegressionLoss`.
@@ -513,6 +560,39 @@ class DIRRegressor(NeuralNetRegressor):
             )
         return callbacks
 
+    def set_params(self, **params: Any) -> DIRRegressor:
+        """Set parameters; they take effect at the next :meth:`fit`.
+
+        Unlike a plain skorch net, a fitted ``DIRRegressor`` is not rebuilt
+        here: its network, label density and FDS layer are sized and binned
+        from the training data, which ``set_params`` does not have. A change
+        of the model (module, criterion, DIR technique, target transformer)
+        marks the regressor for a fresh build: it keeps predicting as fitted,
+        and the next ``fit`` or ``partial_fit`` trains from scratch. Training
+        settings (``lr``, ``optimizer__*``, ``max_epochs``, ``batch_size``,
+        callbacks, ...) apply to the current network, as in skorch.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters, including nested ``module__*``,
+            ``criterion__*`` and ``optimizer__*`` ones.
+
+        Returns
+        -------
+        self : DIRRegressor
+            This regressor.
+        """
+        if getattr(self, "initialized_", False) and any(map(self._changes_model, params)):
+            self.initialized_ = False
+        return super().set_params(**params)
+
+    def _changes_model(self, name: str) -> bool:
+        """Whether a parameter shapes the trained model (not just the training run)."""
+        if name in _TRAINING_SETTINGS or self._is_virtual_param(name):
+            return False
+        return not name.startswith(("iterator_", "callbacks", "optimizer"))
+
     def fit(
         self,
         X: ArrayLike,
@@ -676,6 +756,7 @@ class DIRRegressor(NeuralNetRegressor):
         validate_parameter_constraints(
             self._dir_parameter_constraints, params, caller_name=type(self).__name__
         )
+        _check_device(self.device)
         low, high = self.fds_clip
         if not 0 < low <= 1 <= high:
             raise ValueError(
