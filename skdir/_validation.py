@@ -7,7 +7,75 @@ import numbers
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["check_target", "check_target_pair"]
+__all__ = ["as_real_array", "check_target", "check_target_pair"]
+
+
+def _holds_complex(value: object) -> bool:
+    """Whether ``value`` is complex data (a complex dtype, or complex objects inside)."""
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError):
+        return False
+    if raw.dtype.kind == "c":
+        return True
+    if raw.dtype == object:
+        return any(isinstance(v, complex | np.complexfloating) for v in raw.flat)
+    return False
+
+
+def _complex_error(name: str) -> ValueError:
+    return ValueError(
+        f"{name} holds complex numbers: Complex data not supported. skdir works on real "
+        f"values; pass np.real({name}) or np.abs({name}) if one of those is what you mean."
+    )
+
+
+def as_real_array(
+    value: ArrayLike, name: str, *, dtype: type = np.float64, what: str = "numeric"
+) -> NDArray:
+    """Convert ``value`` to a real float array, rejecting complex and non-numeric data.
+
+    NumPy casts complex values to real with only a ``ComplexWarning``, dropping the
+    imaginary part; this raises instead, as scikit-learn's ``check_array`` does.
+    Shapes and finiteness are not checked.
+
+    Parameters
+    ----------
+    value : array-like
+        Values to convert (a pandas object is accepted).
+    name : str
+        Name used in error messages.
+    dtype : type, default=np.float64
+        Floating dtype of the result.
+    what : str, default="numeric"
+        What ``value`` must be, for the message of a failed conversion.
+
+    Returns
+    -------
+    array : ndarray of ``dtype``
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is complex ("Complex data not supported") or cannot be
+        converted to float.
+
+    Examples
+    --------
+    >>> from skdir._validation import as_real_array
+    >>> as_real_array([1, 2], "w")
+    array([1., 2.])
+    >>> as_real_array([1 + 2j], "w")
+    Traceback (most recent call last):
+    ...
+    ValueError: w holds complex numbers: Complex data not supported. ...
+    """
+    if _holds_complex(value):
+        raise _complex_error(name)
+    try:
+        return np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be {what}; could not convert it to float: {exc}") from exc
 
 
 def check_target(
@@ -41,7 +109,7 @@ def check_target(
     Raises
     ------
     ValueError
-        If ``y`` is not numeric, has more than two dimensions or more than
+        If ``y`` is complex or not numeric, has more than two dimensions or more than
         ``max_targets`` columns, has fewer than ``min_samples`` rows, contains
         NaN or infinity, or is constant while ``allow_constant=False``.
 
@@ -51,13 +119,7 @@ def check_target(
     >>> check_target([1, 2, 3]).dtype
     dtype('float64')
     """
-    try:
-        arr = np.asarray(y, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"{name} must be numeric (a continuous regression target); could not convert it "
-            f"to float: {exc}"
-        ) from exc
+    arr = as_real_array(y, name, what="numeric (a continuous regression target)")
     if arr.ndim == 0:
         raise ValueError(f"{name} must be 1-D or 2-D, got a scalar; pass an array of targets.")
     if arr.ndim > 2:

@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_target
+from ._validation import as_real_array, check_target
 
 __all__ = ["KERNELS", "LabelDensity", "kernel_window"]
 
@@ -115,7 +115,7 @@ def _per_target_range(value: object, n_targets: int) -> list:
     """Broadcast ``bin_range`` ((low, high) or one pair per target)."""
     if value is None:
         return [None] * n_targets
-    arr = np.asarray(value, dtype=np.float64)
+    arr = as_real_array(value, "bin_range")
     if arr.shape == (2,):
         pairs = [arr] * n_targets
     elif arr.shape == (n_targets, 2):
@@ -418,7 +418,7 @@ class LabelDensity(BaseEstimator):
         smoothed : ndarray of the shape of ``values``
         """
         check_is_fitted(self, "bin_edges_")
-        values = np.asarray(values, dtype=np.float64)
+        values = as_real_array(values, "values")
         if values.shape[: self.n_targets_] != self.n_bins_:
             raise ValueError(
                 f"values has leading shape {values.shape[: self.n_targets_]} but the bins "

@@ -43,7 +43,7 @@ from sklearn.metrics._scorer import _BaseScorer
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_target, check_target_pair
+from ._validation import as_real_array, check_target, check_target_pair
 from .density import LabelDensity
 
 __all__ = [
@@ -156,8 +156,10 @@ def _aggregate(values: NDArray[np.float64], multioutput: object) -> float | NDAr
             f"per target, got {multioutput!r}."
         )
     try:
-        weights = np.asarray(multioutput, dtype=np.float64)
-    except (TypeError, ValueError):
+        weights = as_real_array(multioutput, "multioutput")
+    except ValueError as exc:
+        if "Complex" in str(exc):
+            raise
         weights = None
     if (
         weights is None
@@ -550,20 +552,19 @@ def _relevance_values(relevance: object, y_true: NDArray[np.float64]) -> NDArray
             )
         phi = np.stack(
             [
-                np.asarray(r(columns[:, k]), dtype=np.float64).reshape(-1)
+                as_real_array(r(columns[:, k]), "relevance").reshape(-1)
                 for k, r in enumerate(relevance)
             ],
             axis=1,
         )
     else:
         phi = relevance
-    try:
-        phi = np.asarray(phi, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            "relevance must be a callable phi(y) -> values in [0, 1], one such callable per "
-            f"target, or an array of phi values per sample; could not read it: {exc}"
-        ) from exc
+    phi = as_real_array(
+        phi,
+        "relevance",
+        what="a callable phi(y) -> values in [0, 1], one such callable per target, or an "
+        "array of phi values per sample",
+    )
     if phi.shape in ((n_samples,), (n_samples, 1)):
         phi = np.repeat(phi.reshape(n_samples, 1), n_targets, axis=1)
     elif phi.shape != (n_samples, n_targets):

@@ -20,7 +20,7 @@ from sklearn.preprocessing import QuantileTransformer
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_target
+from ._validation import as_real_array, check_target
 
 __all__ = ["METHODS", "TargetDistributionNormalizer"]
 
@@ -489,7 +489,7 @@ class TargetDistributionNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseE
             training range).
         """
         check_is_fitted(self, "methods_")
-        z = np.asarray(z, dtype=np.float64)
+        z = as_real_array(z, "z")
         if z.ndim == 2 and z.shape[1] == self.n_targets_:
             pass
         elif z.ndim == 1 and self.n_targets_ == 1:
@@ -500,8 +500,12 @@ class TargetDistributionNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseE
                 f"{self.n_targets_} target(s); pass (n_samples, {self.n_targets_}) values"
                 + (" or a 1-D array." if self.n_targets_ == 1 else ".")
             )
-        if np.isnan(z).any():
-            raise ValueError("z contains NaN; cannot invert it.")
+        if not np.isfinite(z).all():
+            kind = "NaN" if np.isnan(z).any() else "infinity"
+            raise ValueError(
+                f"z contains {kind}; only finite values can be mapped back to the target "
+                "scale. Check the regressor whose predictions are inverted."
+            )
         columns = z.reshape(len(z), -1)
         out = (
             np.column_stack([m.inverse(columns[:, k]) for k, m in enumerate(self._maps)])

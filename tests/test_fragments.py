@@ -540,7 +540,9 @@ def test_set_output_pandas_uses_feature_names():
 def test_complex_bags_are_rejected_not_silently_made_real():
     from skdir.fragments import check_bags
 
-    with pytest.raises(ValueError, match="Bag 1 is complex"):
+    with pytest.raises(
+        ValueError, match="Bag 1 holds complex numbers: Complex data not supported"
+    ):
         check_bags([np.ones((2, 3)), np.ones((1, 3)) * 1j])
-    with pytest.raises(ValueError, match="X is complex"):
+    with pytest.raises(ValueError, match="X holds complex numbers: Complex data not supported"):
         check_bags(np.ones((2, 2, 3), dtype=complex))

@@ -285,7 +285,7 @@ def test_sera_two_targets():
         ([0.5, 1.0], "relevance values have shape"),
         (lambda y: np.ones(5), "relevance values have shape"),
         ([lambda y: y, lambda y: y], "one function per target"),
-        ("high", "could not read it"),
+        ("high", "relevance must be a callable.*could not convert it to float"),
     ],
 )
 def test_sera_rejects_bad_relevance(relevance, message):

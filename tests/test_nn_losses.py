@@ -331,3 +331,52 @@ def test_regressor_loss_options_bad_input():
         DIRRegressor(loss="bmse", batch_size=1, device="cpu").fit(X, y)
     with pytest.raises(ValueError, match="multitask_weighting"):
         DIRRegressor(multitask_weighting="equal", device="cpu").fit(X, Y)
+
+
+# ------------------------------------------------ bad batches and parameters (issue 13 sweep)
+def test_weights_must_have_one_value_per_sample():
+    criterion = WeightedRegressionLoss("mse")
+    pred, target = torch.tensor([[1.0], [2.0]]), torch.zeros(2, 1)
+    assert float(criterion(pred, target, torch.tensor([1.0, 3.0]))) == 6.5  # (1 + 3 * 4) / 2
+    # a single weight used to broadcast over the batch silently
+    with pytest.raises(ValueError, match=r"weight has 1 value\(s\) for a batch of 2 samples"):
+        criterion(pred, target, torch.tensor([3.0]))
+    with pytest.raises(ValueError, match=r"weight has 3 value\(s\) for a batch of 2"):
+        BalancedMSELoss("bmc")(pred, target, torch.ones(3))
+
+
+def test_empty_batches_add_zero_not_nan():
+    assert float(WeightedRegressionLoss("l1")(torch.zeros(0, 1), torch.zeros(0, 1))) == 0.0
+    assert float(WeightedRegressionLoss("l1")(torch.zeros(0), torch.zeros(0))) == 0.0
+    assert float(BalancedMSELoss("bmc")(torch.zeros(0, 1), torch.zeros(0, 1))) == 0.0
+
+
+def test_balanced_mse_prior_must_match_the_targets():
+    loss = BalancedMSELoss("bni", prior_locations=[0.0, 1.0], prior_probs=[0.5, 0.5])
+    # one-target prior against two-target predictions used to broadcast silently
+    with pytest.raises(ValueError, match=r"prior has 1 target\(s\).*predictions have 2"):
+        loss(torch.zeros(4, 2), torch.ones(4, 2))
+    with pytest.raises(ValueError, match=r"prior_scales has 3 value\(s\) but prior_locations"):
+        BalancedMSELoss(
+            "gai", prior_locations=[0.0, 1.0], prior_probs=[0.5, 0.5], prior_scales=[1.0, 2.0, 3.0]
+        )
+    with pytest.raises(ValueError, match="prior_scales are standard deviations"):
+        BalancedMSELoss(
+            "gai", prior_locations=[0.0, 1.0], prior_probs=[0.5, 0.5], prior_scales=[-1.0, 1.0]
+        )
+    with pytest.raises(ValueError, match="must be finite"):
+        BalancedMSELoss("bni", prior_locations=[0.0, np.nan], prior_probs=[0.5, 0.5])
+    with pytest.raises(ValueError, match=r"prior_probs must be finite.*got 2 for 2"):
+        BalancedMSELoss("bni", prior_locations=[0.0, 1.0], prior_probs=[0.5, np.inf])
+    with pytest.raises(ValueError, match="init_sigma must be a positive finite number"):
+        BalancedMSELoss("bmc", init_sigma=np.inf)
+
+
+def test_focal_gamma_and_uncertainty_targets_are_validated():
+    # gamma < 0 turned an exact prediction into 0 * inf = NaN
+    with pytest.raises(ValueError, match="gamma must be >= 0"):
+        elementwise_loss(torch.zeros(3), torch.zeros(3), "focal_mse", gamma=-1.0)
+    assert elementwise_loss(torch.zeros(1), torch.ones(1), "focal_l1", gamma=0.0).item() == 1.0
+    for bad in (0.5, "2", True):
+        with pytest.raises(ValueError, match="n_targets must be an integer >= 1"):
+            UncertaintyWeighting(bad)

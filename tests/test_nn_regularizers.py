@@ -112,7 +112,7 @@ def test_conr_needs_wrongly_close_predictions_and_its_gradient_flows():
     assert loss.item() > 0 and torch.all(torch.isfinite(z.grad)) and z.grad.abs().sum() > 0
     # 2-D labels: the distance is the Euclidean norm
     y2 = torch.stack([y, torch.zeros(6)], dim=1)
-    assert conr_loss(z, y2, close).item() == pytest.approx(loss.item(), rel=1e-6)
+    assert conr_loss(z, y2, torch.zeros(6, 2)).item() == pytest.approx(loss.item(), rel=1e-6)
 
 
 @settings(max_examples=25, deadline=None)
@@ -288,3 +288,80 @@ def test_feature_regularisers_need_a_feature_module():
     X, y = _data()
     with pytest.raises(ValueError, match="need a module with features"):
         DIRRegressor(_NoFeatures, ranksim_weight=1.0, max_epochs=1, device="cpu").fit(X, y)
+
+
+# ------------------------------------------------ mismatched batches (issue 13.7)
+def test_ranksim_rejects_features_and_targets_of_different_batches():
+    # used to return a number: 8 feature rows were ranked against 5 targets
+    with pytest.raises(ValueError, match=r"z has 8 rows but y has 5.*same batch"):
+        ranksim_loss(torch.randn(8, 4), torch.randn(5, 1))
+    with pytest.raises(ValueError, match=r"z has 8 rows but y has 5"):
+        ranksim_loss(torch.randn(8, 4), torch.randn(5, 1), sample=False)
+    with pytest.raises(ValueError, match=r"z must have shape \(n, embedding_dim\), got \(8,\)"):
+        ranksim_loss(torch.randn(8), torch.randn(8))
+    with pytest.raises(ValueError, match=r"y must have shape \(n,\) or \(n, n_targets\)"):
+        ranksim_loss(torch.randn(8, 4), torch.randn(8, 1, 1))
+    # the matching batch still gives the hand value: agreeing rankings cost 0
+    y = torch.tensor([0.0, 0.1, 0.3, 0.7, 1.5], dtype=torch.float64)
+    assert ranksim_loss(_arc(y), y[:, None], sample=False).item() == 0.0
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        ((torch.randn(6, 3), torch.randn(5), torch.randn(6)), "z has 6 rows but y has 5"),
+        ((torch.randn(6, 3), torch.randn(6), torch.randn(4)), "z has 6 rows but pred has 4"),
+        (
+            (torch.randn(6, 3), torch.randn(6), torch.randn(6), torch.ones(1)),
+            "z has 6 rows but weight has 1",
+        ),
+        (
+            (torch.randn(6, 3), torch.randn(6), torch.randn(6), torch.ones(6, 2)),
+            r"weight must have shape \(n,\)",
+        ),
+        (
+            (torch.randn(6, 3), torch.randn(6, 2), torch.randn(6)),
+            r"y has 2 target.*pred has 1",
+        ),
+    ],
+)
+def test_conr_rejects_mismatched_batches(args, match):
+    with pytest.raises(ValueError, match=match):
+        conr_loss(*args)
+
+
+def test_conr_on_an_empty_batch_is_zero_not_nan():
+    assert conr_loss(torch.zeros(0, 3), torch.zeros(0), torch.zeros(0)).item() == 0.0
+    # a (n, 1) weight is one weight per anchor, like (n,)
+    z = torch.tensor([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
+    y, pred = torch.tensor([0.0, 0.0, 5.0]), torch.zeros(3)
+    column = conr_loss(z, y, pred, torch.ones(3, 1), temperature=1.0, push=0.0).item()
+    assert column == pytest.approx(2 * math.log(2) / 3)
+
+
+def test_norm_losses_reject_mismatched_batches():
+    z = torch.tensor([[3.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    y, bins = torch.tensor([0.0, 1.0, 2.0]), torch.tensor([0, 1, 2])
+    assert norm_order_loss(z, y, bins).item() == 1.0  # the hand value of the docstring
+    with pytest.raises(ValueError, match="z has 3 rows but y has 2"):
+        norm_order_loss(z, y[:2], bins)  # used to ignore the missing target silently
+    with pytest.raises(ValueError, match="z has 3 rows but bins has 2"):
+        norm_order_loss(z, y, bins[:2])
+    with pytest.raises(ValueError, match=r"y has 2 target.*bins has 1"):
+        norm_order_loss(z, torch.stack([y, y], dim=1), bins)
+    one, two = torch.tensor([1.0]), torch.tensor([1.0, 1.0])
+    with pytest.raises(ValueError, match="z has 3 rows but y has 2"):
+        norm_target_loss(z, y[:2], one, one)
+    # two lines for one target used to broadcast into a (n, 2) target silently
+    with pytest.raises(ValueError, match=r"intercept has 2 value\(s\) but y has 1 target"):
+        norm_target_loss(z, y, two, two)
+    with pytest.raises(ValueError, match=r"slope has 2 value\(s\)"):
+        norm_target_loss(z, y, one, two)
+    # (3 - 1)^2, (1 - 2)^2, (2 - 3)^2 -> mean 2 for the line r(y) = 1 + y
+    assert norm_target_loss(z, y, one, one).item() == pytest.approx(2.0)
+    assert norm_target_loss(torch.zeros(0, 2), torch.zeros(0), one, one).item() == 0.0
+
+
+def test_one_per_label_of_an_empty_batch_is_empty():
+    assert one_per_label(torch.zeros(0)).tolist() == []
+    assert ranksim_loss(torch.zeros(0, 3), torch.zeros(0)).item() == 0.0

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
+from .._validation import as_real_array
 from ._bags import FlatBags, flat_bags, is_bag_input
 from ._stats import bag_gem, bag_max, bag_mean, bag_min, bag_order_stat, bag_std
 from ._targets import _fragment_weights
@@ -296,8 +297,10 @@ of shape (n_fragments_total,) or (n_samples, max_fragments), default=None
                     f"fragment; got {len(lengths)} arrays of lengths {lengths[:5]}..., bags "
                     f"have {flat.lengths[:5].tolist()}..."
                 )
-            return _fragment_weights(np.concatenate([np.ravel(w) for w in weights]), n_total)
-        weights = np.asarray(weights, dtype=np.float64)
+            return _fragment_weights(
+                np.concatenate([np.ravel(w) for w in weights]), n_total, "fragment_weights"
+            )
+        weights = as_real_array(weights, "fragment_weights")
         if weights.ndim == 2 and getattr(X, "ndim", None) == 3:
             if weights.shape != X.shape[:2]:
                 raise ValueError(

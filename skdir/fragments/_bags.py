@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._validation import _holds_complex
+
 __all__ = ["FlatBags", "bags_from_flat", "check_bags", "flat_bags", "is_bag_input"]
 
 
@@ -71,17 +73,24 @@ def _check_finite_rows(values: NDArray, lengths: NDArray[np.intp], where: str) -
     )
 
 
+def _complex_bags(what: str) -> ValueError:
+    return ValueError(
+        f"{what} holds complex numbers: Complex data not supported. Fragments must be real "
+        "numbers; pass their real part or magnitude (np.real, np.abs) if that is what you mean."
+    )
+
+
 def _from_list(bags: list[Any]) -> FlatBags:
     arrays = []
     for i, bag in enumerate(bags):
+        if _holds_complex(bag):  # checked before any cast would drop the imaginary part
+            raise _complex_bags(f"Bag {i}")
         try:
             array = np.asarray(bag)
-            if array.dtype.kind not in "biufc":
+            if array.dtype.kind not in "biuf":
                 array = array.astype(np.float64)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"Bag {i} is not a numeric 2-D array: {exc}") from exc
-        if array.dtype.kind == "c":  # checked before any cast would drop the imaginary part
-            raise ValueError(f"Bag {i} is complex; fragments must be real numbers.")
         if array.ndim != 2:
             raise ValueError(
                 f"Bag {i} has shape {array.shape}; a bag must be 2-D (n_fragments, "
@@ -111,14 +120,14 @@ def _from_list(bags: list[Any]) -> FlatBags:
 
 
 def _from_padded(X: Any) -> FlatBags:
+    if _holds_complex(X):
+        raise _complex_bags("X")
     try:
         padded = np.asarray(X)
-        if padded.dtype.kind not in "biufc":
+        if padded.dtype.kind not in "biuf":
             padded = padded.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"X is not a numeric 3-D array of bags: {exc}") from exc
-    if padded.dtype.kind == "c":
-        raise ValueError("X is complex; fragments must be real numbers.")
     if padded.ndim != 3:
         raise ValueError(
             "Bags are a list of 2-D arrays (n_fragments, n_features) or a 3-D array "

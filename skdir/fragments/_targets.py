@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.utils import Bunch
 
-from .._validation import check_target
+from .._validation import as_real_array, check_target
 from ._bags import FlatBags
 from ._stats import bag_mean, bag_order_stat, bag_std
 
@@ -63,11 +63,8 @@ def _fragment_weights(weights: Any, n_fragments: int, name: str = "weights") -> 
     if weights is None:
         return None
     if isinstance(weights, list | tuple) and len(weights) and np.ndim(weights[0]) == 1:
-        weights = np.concatenate([np.asarray(w, dtype=np.float64) for w in weights])
-    try:
-        weights = np.asarray(weights, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be numeric fragment weights: {exc}") from exc
+        weights = np.concatenate([as_real_array(w, name) for w in weights])
+    weights = as_real_array(weights, name, what="numeric fragment weights")
     if weights.ndim != 1 or len(weights) != n_fragments:
         raise ValueError(
             f"{name} must hold one weight per fragment ({n_fragments}), got shape {weights.shape}."
@@ -395,12 +392,9 @@ def make_bags(
             f"Unknown aggregation parameter(s) {sorted(unknown)}; aggregate_targets takes "
             "trim, huber_delta and weights."
         )
-    try:
-        X = np.asarray(X_frag)
-        if X.dtype.kind not in "biuf":
-            X = X.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"X_frag must be a numeric 2-D table: {exc}") from exc
+    X = np.asarray(X_frag)
+    if X.dtype.kind not in "biuf":
+        X = as_real_array(X, "X_frag", what="a numeric 2-D table")
     if X.ndim != 2:
         raise ValueError(f"X_frag must be 2-D (n_fragments, n_features), got shape {X.shape}.")
     if X.shape[1] == 0:

@@ -10,10 +10,14 @@ training set keep the scale of the unweighted loss.
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
 from torch import nn
+
+from .._validation import as_real_array
 
 __all__ = [
     "BMSE_FORMS",
@@ -99,15 +103,33 @@ def elementwise_loss(
         modulation = torch.tanh(beta * absolute)
     else:
         raise ValueError(f"activation must be 'sigmoid' or 'tanh', got {activation!r}.")
+    if not gamma >= 0:
+        raise ValueError(
+            f"gamma must be >= 0 (the Focal-R exponent; 0 switches the modulation off), "
+            f"got {gamma!r}."
+        )
     base = error**2 if loss == "focal_mse" else absolute
     return base * modulation**gamma
 
 
+def _rows(values: torch.Tensor) -> torch.Tensor:
+    """Return a batch as ``(n, k)``: a 1-D batch becomes one column (also when empty)."""
+    return values[:, None] if values.ndim == 1 else values.flatten(1)
+
+
 def _weighted_mean(per_sample: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
     """Mean of the per-sample losses, each times its weight when weights are given."""
+    if len(per_sample) == 0:
+        return per_sample.sum()  # an empty batch adds nothing (mean() would be NaN)
     if weight is None:
         return per_sample.mean()
-    return (weight.reshape(-1).to(per_sample.dtype) * per_sample).mean()
+    weight = weight.reshape(-1)
+    if len(weight) != len(per_sample):
+        raise ValueError(
+            f"weight has {len(weight)} value(s) for a batch of {len(per_sample)} samples; "
+            "give one weight per sample, shape (n,)."
+        )
+    return (weight.to(per_sample.dtype) * per_sample).mean()
 
 
 class WeightedRegressionLoss(nn.Module):
@@ -163,7 +185,7 @@ class WeightedRegressionLoss(nn.Module):
         per_element = elementwise_loss(
             pred, target, self.loss, beta=self.beta, gamma=self.gamma, activation=self.activation
         )
-        per_sample = per_element.reshape(len(per_element), -1).mean(dim=1)
+        per_sample = _rows(per_element).mean(dim=1)
         return _weighted_mean(per_sample, weight)
 
 
@@ -240,8 +262,8 @@ class BalancedMSELoss(nn.Module):
         super().__init__()
         if form not in BMSE_FORMS:
             raise ValueError(f"Unknown balanced MSE form {form!r}; choose one of bmc, gai, bni.")
-        if not init_sigma > 0:
-            raise ValueError(f"init_sigma must be positive, got {init_sigma!r}.")
+        if not 0 < init_sigma < np.inf:
+            raise ValueError(f"init_sigma must be a positive finite number, got {init_sigma!r}.")
         self.form = form
         self.noise_sigma = nn.Parameter(torch.tensor(float(init_sigma)))
         if form == "bmc":
@@ -251,27 +273,43 @@ class BalancedMSELoss(nn.Module):
                 f"form={form!r} needs the training label distribution: prior_locations and "
                 "prior_probs."
             )
-        locations = torch.as_tensor(np.asarray(prior_locations, dtype=np.float32))
+        locations = torch.as_tensor(
+            as_real_array(prior_locations, "prior_locations", dtype=np.float32)
+        )
         locations = locations.reshape(len(locations), -1)
-        probs = torch.as_tensor(np.asarray(prior_probs, dtype=np.float64)).reshape(-1)
-        if len(probs) != len(locations) or not torch.all(probs >= 0) or probs.sum() <= 0:
+        probs = torch.as_tensor(as_real_array(prior_probs, "prior_probs")).reshape(-1)
+        if (
+            len(probs) != len(locations)
+            or not torch.isfinite(probs).all()
+            or not torch.all(probs >= 0)
+            or probs.sum() <= 0
+        ):
             raise ValueError(
-                "prior_probs must be non-negative, not all zero, with one entry per location."
+                "prior_probs must be finite and non-negative, not all zero, with one entry "
+                f"per location; got {len(probs)} for {len(locations)} location(s)."
             )
         keep = probs > 0
         scales = torch.zeros_like(locations)
         if form == "gai" and prior_scales is not None:
-            scales = torch.as_tensor(np.asarray(prior_scales, dtype=np.float32)).reshape(
-                locations.shape
-            )
+            scales = torch.as_tensor(as_real_array(prior_scales, "prior_scales", dtype=np.float32))
+            if scales.numel() != locations.numel():
+                raise ValueError(
+                    f"prior_scales has {scales.numel()} value(s) but prior_locations has "
+                    f"{locations.numel()}; give one standard deviation per location and target."
+                )
+            scales = scales.reshape(locations.shape)
+        if not (torch.isfinite(locations).all() and torch.isfinite(scales).all()):
+            raise ValueError("prior_locations and prior_scales must be finite.")
+        if (scales < 0).any():
+            raise ValueError("prior_scales are standard deviations and must be >= 0.")
         self.register_buffer("prior_locations", locations[keep])
         self.register_buffer("prior_log_probs", (probs[keep] / probs.sum()).log().float())
         self.register_buffer("prior_vars", (scales[keep] ** 2).float())
 
     def balanced_nll(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Return the per-sample balanced negative log-likelihood (before rescaling)."""
-        pred = pred.reshape(len(pred), -1)
-        target = target.reshape(len(target), -1).to(pred.dtype)
+        pred = _rows(pred)
+        target = _rows(target).to(pred.dtype)
         if pred.shape != target.shape:
             raise ValueError(
                 f"pred has shape {tuple(pred.shape)} but target has {tuple(target.shape)}."
@@ -282,6 +320,11 @@ class BalancedMSELoss(nn.Module):
             labels = torch.arange(len(pred), device=pred.device)
             return nn.functional.cross_entropy(logits, labels, reduction="none")
         d = pred.shape[1]
+        if self.prior_locations.shape[1] != d:
+            raise ValueError(
+                f"The prior has {self.prior_locations.shape[1]} target(s) per location but the "
+                f"predictions have {d}; give prior_locations of shape (n_components, {d})."
+            )
         fit_term = (pred - target).pow(2).sum(1) / (2 * noise_var)
         total_var = noise_var + self.prior_vars.to(pred.dtype)  # (K, d)
         diff = pred[:, None, :] - self.prior_locations.to(pred.dtype)[None]  # (n, K, d)
@@ -331,6 +374,8 @@ class UncertaintyWeighting(nn.Module):
 
     def __init__(self, n_targets: int) -> None:
         super().__init__()
+        if isinstance(n_targets, bool) or not isinstance(n_targets, Integral):
+            raise ValueError(f"n_targets must be an integer >= 1, got {n_targets!r}.")
         if int(n_targets) < 1:
             raise ValueError(f"n_targets must be at least 1, got {n_targets!r}.")
         self.log_vars = nn.Parameter(torch.zeros(int(n_targets)))

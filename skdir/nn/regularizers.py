@@ -30,8 +30,42 @@ __all__ = [
 ]
 
 
-def _as_columns(y: torch.Tensor) -> torch.Tensor:
-    return y.reshape(len(y), -1)
+def _as_columns(y: torch.Tensor, name: str = "y") -> torch.Tensor:
+    """Return targets as ``(n, n_targets)``; 1-D ``y`` becomes one column."""
+    if y.ndim == 1:
+        return y[:, None]
+    if y.ndim == 2:
+        return y
+    raise ValueError(
+        f"{name} must have shape (n,) or (n, n_targets), got {tuple(y.shape)}; pass the "
+        "targets of the batch, one row per sample."
+    )
+
+
+def _check_features(z: torch.Tensor) -> None:
+    if z.ndim != 2:
+        raise ValueError(
+            f"z must have shape (n, embedding_dim), got {tuple(z.shape)}; pass the batch's "
+            "penultimate features, one row per sample (z.reshape(len(z), -1) flattens them)."
+        )
+
+
+def _check_rows(z: torch.Tensor, **others: torch.Tensor | None) -> None:
+    """Raise when a per-sample tensor does not have one row per row of ``z``."""
+    for name, value in others.items():
+        if value is not None and len(value) != len(z):
+            raise ValueError(
+                f"z has {len(z)} rows but {name} has {len(value)}; they must describe the "
+                f"same batch (one {name} row per feature row)."
+            )
+
+
+def _check_columns(labels: torch.Tensor, other: torch.Tensor, name: str) -> None:
+    if other.shape[1] != labels.shape[1]:
+        raise ValueError(
+            f"y has {labels.shape[1]} target(s) per sample but {name} has {other.shape[1]}; "
+            f"give {name} the shape of y."
+        )
 
 
 def normalised_ranks(values: torch.Tensor) -> torch.Tensor:
@@ -93,6 +127,8 @@ def one_per_label(y: torch.Tensor, generator: torch.Generator | None = None) -> 
     indices : torch.Tensor of int64, sorted
     """
     columns = _as_columns(y)
+    if len(columns) == 0:
+        return torch.zeros(0, dtype=torch.int64, device=columns.device)
     order = torch.randperm(len(columns), generator=generator, device="cpu").to(columns.device)
     _, inverse = torch.unique(columns[order], dim=0, return_inverse=True)
     first = torch.full((int(inverse.max()) + 1,), len(order), device=columns.device)
@@ -146,6 +182,12 @@ def ranksim_loss(
     loss : torch.Tensor, scalar
         0 for fewer than 2 (distinct) samples.
 
+    Raises
+    ------
+    ValueError
+        If ``z`` is not 2-D, ``y`` not 1-D or 2-D, or they have different numbers of
+        rows.
+
     Examples
     --------
     >>> import torch
@@ -157,6 +199,8 @@ def ranksim_loss(
     """
     if not interpolation > 0:
         raise ValueError(f"interpolation must be positive, got {interpolation!r}.")
+    _check_features(z)
+    _check_rows(z, y=y)
     columns = _as_columns(y).to(z.dtype)
     if sample:
         keep = one_per_label(columns)
@@ -220,6 +264,13 @@ def conr_loss(
     Returns
     -------
     loss : torch.Tensor, scalar
+        0 for an empty batch.
+
+    Raises
+    ------
+    ValueError
+        If ``z`` is not 2-D, or ``y``, ``pred`` and ``weight`` do not have one row per
+        row of ``z`` (``pred`` with the columns of ``y``).
 
     Examples
     --------
@@ -234,9 +285,16 @@ def conr_loss(
         raise ValueError(f"temperature must be positive, got {temperature!r}.")
     if not threshold > 0:
         raise ValueError(f"threshold must be positive, got {threshold!r}.")
+    _check_features(z)
+    if weight is not None and weight.ndim > 1 and weight.shape[1:].numel() != 1:
+        raise ValueError(f"weight must have shape (n,), got {tuple(weight.shape)}.")
+    _check_rows(z, y=y, pred=pred, weight=weight)
     labels = _as_columns(y).to(z.dtype)
-    predictions = _as_columns(pred).detach().to(z.dtype)
+    predictions = _as_columns(pred, "pred").detach().to(z.dtype)
+    _check_columns(labels, predictions, "pred")
     n = len(z)
+    if n == 0:
+        return z.sum() * 0.0
     anchor_weight = (
         torch.ones(n, dtype=z.dtype, device=z.device)
         if weight is None
@@ -306,6 +364,12 @@ def norm_order_loss(z: torch.Tensor, y: torch.Tensor, bins: torch.Tensor) -> tor
     loss : torch.Tensor, scalar
         0 when every target has fewer than 2 bins in the batch.
 
+    Raises
+    ------
+    ValueError
+        If ``z`` is not 2-D, ``y`` and ``bins`` do not have one row per row of ``z``,
+        or ``bins`` has other columns than ``y``.
+
     Examples
     --------
     >>> import torch
@@ -315,9 +379,14 @@ def norm_order_loss(z: torch.Tensor, y: torch.Tensor, bins: torch.Tensor) -> tor
     >>> norm_order_loss(z, y, bins).item()  # pairs (3, 1), (3, 2), (1, 2): (2 + 1 + 0) / 3
     1.0
     """
+    _check_features(z)
+    _check_rows(z, y=y, bins=bins)
     labels = _as_columns(y)
-    bins = bins.reshape(len(bins), -1).long()
+    bins = _as_columns(bins, "bins").long()
+    _check_columns(labels, bins, "bins")
     n_targets = labels.shape[1]
+    if z.shape[1] < n_targets:
+        _norm_blocks(z, n_targets)  # raises the message about too few feature dimensions
     terms = []
     for t, norms_source in enumerate(torch.tensor_split(z, n_targets, dim=1)):
         present, index = torch.unique(bins[:, t], return_inverse=True)
@@ -362,6 +431,13 @@ def norm_target_loss(
     Returns
     -------
     loss : torch.Tensor, scalar
+        0 for an empty batch.
+
+    Raises
+    ------
+    ValueError
+        If ``z`` is not 2-D, ``y`` does not have one row per row of ``z``, or
+        ``intercept`` and ``slope`` do not hold one value per target.
 
     Examples
     --------
@@ -371,7 +447,18 @@ def norm_target_loss(
     >>> norm_target_loss(z, y, torch.tensor([1.0]), torch.tensor([1.0])).item()  # (5 - 3)^2
     4.0
     """
+    _check_features(z)
+    _check_rows(z, y=y)
     labels = _as_columns(y).to(z.dtype)
-    norms = torch.stack(_norm_blocks(z, labels.shape[1]), dim=1)
-    target = intercept.to(z.dtype)[None] + slope.to(z.dtype)[None] * labels
+    n_targets = labels.shape[1]
+    for name, line in (("intercept", intercept), ("slope", slope)):
+        if line.numel() != n_targets:
+            raise ValueError(
+                f"{name} has {line.numel()} value(s) but y has {n_targets} target(s); give "
+                "one value per target, shape (n_targets,)."
+            )
+    norms = torch.stack(_norm_blocks(z, n_targets), dim=1)
+    if len(z) == 0:
+        return z.sum() * 0.0
+    target = intercept.reshape(-1).to(z.dtype)[None] + slope.reshape(-1).to(z.dtype)[None] * labels
     return (norms - target).pow(2).sum(1).mean()

@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_target
+from .._validation import as_real_array, check_target
 from ..density import LabelDensity
 
 __all__ = ["Relevance", "medcouple", "pchip_relevance", "rare_segments"]
@@ -145,7 +145,7 @@ def _monotone_slopes(x: NDArray[np.float64], r: NDArray[np.float64]) -> NDArray[
 
 
 def _check_control_points(points: ArrayLike) -> NDArray[np.float64]:
-    arr = np.asarray(points, dtype=np.float64)
+    arr = as_real_array(points, "control_points")
     if arr.ndim != 2 or arr.shape[1] not in (2, 3) or arr.shape[0] < 2:
         raise ValueError(
             "control_points must be an array of shape (n_points, 2) with rows (y, phi) or "
@@ -195,7 +195,7 @@ def pchip_relevance(y: ArrayLike, control_points: ArrayLike) -> NDArray[np.float
     array([0. , 0.5, 1. , 1. ])
     """
     points = _check_control_points(control_points)
-    values = np.asarray(y, dtype=np.float64).ravel()
+    values = check_target(y, max_targets=1, min_samples=0).ravel()
     x, r, m = points[:, 0], points[:, 1], points[:, 2]
     k = np.clip(np.searchsorted(x, values, side="right") - 1, 0, len(x) - 2)
     width = x[k + 1] - x[k]
@@ -243,8 +243,16 @@ def rare_segments(
     ([2, 0, 1, 2, 1], [True, False, True])
     """
     _check_rel_thres(rel_thres)
-    y = np.asarray(y, dtype=np.float64).ravel()
-    rare = np.asarray(phi, dtype=np.float64).ravel() >= rel_thres
+    y = check_target(y, max_targets=1).ravel()
+    phi = as_real_array(phi, "phi").ravel()
+    if len(phi) != len(y):
+        raise ValueError(
+            f"phi has {len(phi)} values but y has {len(y)}; give one relevance per sample "
+            "(e.g. Relevance().fit(y).phi(y))."
+        )
+    if np.isnan(phi).any():
+        raise ValueError("phi contains NaN; relevances must be numbers in [0, 1].")
+    rare = phi >= rel_thres
     order = np.argsort(y, kind="stable")
     rare_sorted = rare[order]
     starts = np.concatenate([[True], rare_sorted[1:] != rare_sorted[:-1]])

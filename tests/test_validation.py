@@ -1,0 +1,232 @@
+"""Shared input validation: complex data is rejected everywhere skdir reads values itself."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.dummy import DummyRegressor
+from sklearn.linear_model import Ridge
+
+from skdir._validation import as_real_array, check_target, check_target_pair
+from skdir.density import LabelDensity
+from skdir.fragments import (
+    FragmentAggregator,
+    FragmentSubsampler,
+    aggregate_targets,
+    check_bags,
+    choose_target_aggregation,
+    make_bags,
+)
+from skdir.metrics import (
+    balanced_mae_scorer,
+    balanced_mean_absolute_error,
+    balanced_mean_squared_error,
+    balanced_mse_scorer,
+    dir_report,
+    few_shot_mae_scorer,
+    few_shot_mse_scorer,
+    geometric_mean_error,
+    make_shot_scorer,
+    pearson_correlation,
+    sera,
+    shot_metrics,
+)
+from skdir.nn.losses import BalancedMSELoss
+from skdir.resampling import (
+    SMOGN,
+    SMOTER,
+    GaussianNoiseSampler,
+    RandomOverSampler,
+    RandomUnderSampler,
+    Relevance,
+    medcouple,
+    pchip_relevance,
+    rare_segments,
+)
+from skdir.target import TargetDistributionNormalizer
+from skdir.weighting import DenseWeighter, DensityWeightedRegressor, LDSWeighter
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(60, 4))
+Y = np.round(RNG.exponential(size=60), 3) + np.linspace(0.0, 0.01, 60)  # distinct, skewed
+YC = Y + 1j * RNG.normal(size=60)  # complex: the imaginary part must not be dropped quietly
+Y_REAL_PART_ONLY = Y + 0j  # complex dtype, zero imaginary part: still complex data
+DENSITY = LabelDensity(n_bins=10).fit(Y)
+MODEL = DensityWeightedRegressor(Ridge()).fit(X, Y)
+BAGS = [RNG.normal(size=(k, 3)) for k in (1, 2, 3, 2)]
+
+
+def _fitted(estimator):
+    return estimator.fit(Y)
+
+
+# Every public callable that reads a target (or y_true / y_pred), called with complex data.
+TARGET_CALLS = {
+    "check_target": lambda y: check_target(y),
+    "check_target_pair(y_true)": lambda y: check_target_pair(y, Y),
+    "check_target_pair(y_pred)": lambda y: check_target_pair(Y, y),
+    "LabelDensity.fit": lambda y: LabelDensity().fit(y),
+    "LabelDensity.bin_index": lambda y: DENSITY.bin_index(y),
+    "LabelDensity.flat_bin_index": lambda y: DENSITY.flat_bin_index(y),
+    "LabelDensity.effective_density": lambda y: DENSITY.effective_density(y),
+    "LabelDensity.weights": lambda y: DENSITY.weights(y),
+    "LabelDensity.expected_counts": lambda y: DENSITY.expected_counts(y),
+    "LabelDensity.shot_regions": lambda y: DENSITY.shot_regions(y, 5, 2),
+    "LDSWeighter.fit": lambda y: LDSWeighter().fit(y),
+    "LDSWeighter.fit_transform": lambda y: LDSWeighter().fit_transform(y),
+    "LDSWeighter.transform": lambda y: _fitted(LDSWeighter()).transform(y),
+    "DenseWeighter.fit": lambda y: DenseWeighter().fit(y),
+    "DenseWeighter.fit_transform": lambda y: DenseWeighter().fit_transform(y),
+    "DenseWeighter.transform": lambda y: _fitted(DenseWeighter()).transform(y),
+    "DensityWeightedRegressor.fit": lambda y: DensityWeightedRegressor(Ridge()).fit(X, y),
+    "TargetDistributionNormalizer.fit": lambda y: TargetDistributionNormalizer().fit(y),
+    "TargetDistributionNormalizer.transform": lambda y: _fitted(
+        TargetDistributionNormalizer()
+    ).transform(y),
+    "TargetDistributionNormalizer.inverse_transform": lambda y: _fitted(
+        TargetDistributionNormalizer()
+    ).inverse_transform(y),
+    "Relevance.fit": lambda y: Relevance().fit(y),
+    "Relevance.phi": lambda y: _fitted(Relevance()).phi(y),
+    "Relevance(density).fit": lambda y: Relevance("density").fit(y),
+    "medcouple": lambda y: medcouple(y),
+    "pchip_relevance": lambda y: pchip_relevance(y, [[0.0, 0.0], [1.0, 1.0]]),
+    "rare_segments(y)": lambda y: rare_segments(y, np.zeros(60), 0.5),
+    "rare_segments(phi)": lambda y: rare_segments(Y, [v / 10 for v in y], 0.5),
+    "SMOGN.fit_resample": lambda y: SMOGN(random_state=0).fit_resample(X, y),
+    "SMOTER.fit_resample": lambda y: SMOTER(random_state=0).fit_resample(X, y),
+    "GaussianNoiseSampler.fit_resample": lambda y: GaussianNoiseSampler(
+        random_state=0
+    ).fit_resample(X, y),
+    "RandomOverSampler.fit_resample": lambda y: RandomOverSampler(random_state=0).fit_resample(
+        X, y
+    ),
+    "RandomUnderSampler.fit_resample": lambda y: RandomUnderSampler(random_state=0).fit_resample(
+        X, y
+    ),
+    "FragmentSubsampler.fit_resample": lambda y: FragmentSubsampler(random_state=0).fit_resample(
+        X, y
+    ),
+    "aggregate_targets": lambda y: aggregate_targets(y, np.arange(60) // 2),
+    "choose_target_aggregation": lambda y: choose_target_aggregation(y, np.arange(60) // 2),
+    "make_bags(y_frag)": lambda y: make_bags(X, np.arange(60) // 2, y),
+    "geometric_mean_error(y_true)": lambda y: geometric_mean_error(y, Y),
+    "geometric_mean_error(y_pred)": lambda y: geometric_mean_error(Y, y),
+    "pearson_correlation(y_true)": lambda y: pearson_correlation(y, Y),
+    "pearson_correlation(y_pred)": lambda y: pearson_correlation(Y, y),
+    "balanced_mean_absolute_error(y_true)": lambda y: balanced_mean_absolute_error(y, Y),
+    "balanced_mean_absolute_error(y_pred)": lambda y: balanced_mean_absolute_error(Y, y),
+    "balanced_mean_squared_error(y_true)": lambda y: balanced_mean_squared_error(y, Y),
+    "balanced_mean_squared_error(y_pred)": lambda y: balanced_mean_squared_error(Y, y),
+    "sera(y_true)": lambda y: sera(y, Y, np.ones(60)),
+    "sera(y_pred)": lambda y: sera(Y, y, np.ones(60)),
+    "sera(relevance values)": lambda y: sera(Y, Y, [v / 100 for v in y]),
+    "sera(relevance callable)": lambda y: sera(Y, Y, lambda t: [v / 100 for v in y]),
+    "shot_metrics(y_true)": lambda y: shot_metrics(y, Y, y_train=Y),
+    "shot_metrics(y_pred)": lambda y: shot_metrics(Y, y, y_train=Y),
+    "shot_metrics(y_train)": lambda y: shot_metrics(Y, Y, y_train=y),
+    "dir_report(y_true)": lambda y: dir_report(y, Y, y_train=Y),
+    "dir_report(y_pred)": lambda y: dir_report(Y, y, y_train=Y),
+    "dir_report(y_train)": lambda y: dir_report(Y, Y, y_train=y),
+    "balanced_mae_scorer": lambda y: balanced_mae_scorer(MODEL, X, y),
+    "balanced_mse_scorer": lambda y: balanced_mse_scorer(MODEL, X, y),
+    "few_shot_mae_scorer": lambda y: few_shot_mae_scorer(MODEL, X, y),
+    "few_shot_mse_scorer": lambda y: few_shot_mse_scorer(MODEL, X, y),
+    "make_shot_scorer(label_density)": lambda y: make_shot_scorer(
+        "gm", "all", label_density=DENSITY
+    )(DummyRegressor().fit(X, Y), X, y),
+}
+
+
+@pytest.mark.parametrize("data", [YC, Y_REAL_PART_ONLY], ids=["complex", "zero-imaginary"])
+@pytest.mark.parametrize("call", list(TARGET_CALLS.values()), ids=list(TARGET_CALLS))
+def test_complex_target_is_rejected_without_complex_warning(call, data):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError, match="Complex data not supported"):
+            call(data)
+    complex_warnings = [w for w in caught if issubclass(w.category, np.exceptions.ComplexWarning)]
+    assert complex_warnings == []
+
+
+@pytest.mark.parametrize("call", list(TARGET_CALLS.values()), ids=list(TARGET_CALLS))
+def test_complex_target_as_python_list_is_rejected(call):
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        call(list(YC))
+
+
+def test_complex_two_target_y_is_rejected():
+    y2 = np.column_stack([Y, Y[::-1]]).astype(complex)
+    for call in (LabelDensity().fit, LDSWeighter().fit, TargetDistributionNormalizer().fit):
+        with pytest.raises(ValueError, match="Complex data not supported"):
+            call(y2)
+
+
+# Every place where skdir reads X (or other arrays) itself instead of through validate_data.
+X_CALLS = {
+    "make_bags(X_frag)": lambda: make_bags(X + 1j, np.arange(60) // 2),
+    "make_bags(object X_frag)": lambda: make_bags(
+        np.array([[1.0, 2j], [3.0, 4.0]], dtype=object), [0, 1]
+    ),
+    "check_bags(list)": lambda: check_bags([b + 0j for b in BAGS]),
+    "check_bags(padded)": lambda: check_bags(check_bags(BAGS) + 0j),
+    "check_bags(object bag)": lambda: check_bags([np.array([[1.0, 1j]], dtype=object)]),
+    "FragmentAggregator.fit": lambda: FragmentAggregator().fit([b + 0j for b in BAGS]),
+    "FragmentAggregator.transform(weights)": lambda: (
+        FragmentAggregator()
+        .fit(BAGS)
+        .transform(BAGS, fragment_weights=[np.ones(len(b)) + 0j for b in BAGS])
+    ),
+    "FragmentSubsampler(bags)": lambda: FragmentSubsampler().fit_resample(
+        [b + 0j for b in BAGS], [1.0, 2.0, 3.0, 4.0]
+    ),
+    "FragmentSubsampler(table)": lambda: FragmentSubsampler().fit_resample(X + 0j, Y),
+    "aggregate_targets(weights)": lambda: aggregate_targets(
+        Y, np.arange(60) // 2, weights=np.ones(60) + 0j
+    ),
+    "LabelDensity(bin_range)": lambda: LabelDensity(bin_range=(0.0, 10.0 + 0j)).fit(Y),
+    "LabelDensity.smooth": lambda: DENSITY.smooth(np.ones(10) + 0j),
+    "pchip_relevance(control_points)": lambda: pchip_relevance(Y, [[0.0, 0.0], [1.0, 1.0 + 0j]]),
+    "Relevance(control_points)": lambda: Relevance(
+        "control_points", control_points=[[0.0, 0.0], [1.0 + 0j, 1.0]]
+    ).fit(Y),
+    "metrics multioutput": lambda: balanced_mean_absolute_error(
+        np.column_stack([Y, Y]), np.column_stack([Y, Y]), multioutput=[1.0, 1.0 + 0j]
+    ),
+    "DensityWeightedRegressor(X)": lambda: DensityWeightedRegressor(Ridge()).fit(X + 0j, Y),
+    "DensityWeightedRegressor(sample_weight)": lambda: DensityWeightedRegressor(Ridge()).fit(
+        X, Y, sample_weight=np.ones(60) + 0j
+    ),
+    "BalancedMSELoss(prior_locations)": lambda: BalancedMSELoss(
+        "bni", prior_locations=[0.0, 1.0 + 0j], prior_probs=[0.5, 0.5]
+    ),
+    "BalancedMSELoss(prior_probs)": lambda: BalancedMSELoss(
+        "bni", prior_locations=[0.0, 1.0], prior_probs=[0.5, 0.5 + 0j]
+    ),
+}
+
+
+@pytest.mark.parametrize("call", list(X_CALLS.values()), ids=list(X_CALLS))
+def test_complex_inputs_read_by_skdir_are_rejected(call):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError, match="Complex data not supported"):
+            call()
+    assert not [w for w in caught if issubclass(w.category, np.exceptions.ComplexWarning)]
+
+
+def test_as_real_array_keeps_real_values_and_names_the_input():
+    np.testing.assert_array_equal(as_real_array([1, 2], "w"), [1.0, 2.0])
+    assert as_real_array(np.ones(2, np.float32), "w", dtype=np.float32).dtype == np.float32
+    with pytest.raises(ValueError, match=r"w holds complex numbers.*np\.real\(w\)"):
+        as_real_array([1.0, 2.0 + 1e-30j], "w")
+    with pytest.raises(ValueError, match="w must be numeric; could not convert"):
+        as_real_array(["a"], "w")
+
+
+def test_complex_torch_batch_is_not_a_target():
+    # torch tensors reach the losses, not check_target; the validation helper still
+    # rejects a complex tensor if one is passed as an array-like
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        check_target(torch.tensor([1.0 + 1j, 2.0]).numpy())
