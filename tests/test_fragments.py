@@ -1,5 +1,7 @@
 """Tests of skdir.fragments: bags, FragmentAggregator, target averaging, subsampling."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -515,6 +517,54 @@ def test_subsampler_bad_input():
         FragmentSubsampler(size_fraction=0).fit_resample(bags, [1.0, 2.0])
 
 
+def test_subsampler_with_zero_draws_returns_the_input_unchanged():
+    # n_draws=0 (allowed by the constraints, >= 0) used to fail with a numpy broadcast error
+    bags = [np.arange(6.0).reshape(3, 2), np.array([[7.0, 8.0]])]
+    sampler = FragmentSubsampler(n_draws=0, random_state=0)
+    X_res, y_res = sampler.fit_resample(bags, [1.0, 2.0])
+    assert [bag.tolist() for bag in X_res] == [bag.tolist() for bag in bags]
+    assert y_res.tolist() == [1.0, 2.0]
+    assert sampler.sample_indices_.tolist() == [0, 1]
+    assert sampler.draws_.tolist() == [0, 0]
+    padded = _pad(bags)
+    X_pad, _ = FragmentSubsampler(n_draws=0).fit_resample(padded, [1.0, 2.0])
+    np.testing.assert_array_equal(X_pad, padded)  # NaN padding kept, same width
+    table = np.arange(10.0).reshape(5, 2)
+    X_tab, y_tab = FragmentSubsampler(0, rare_boost=1.0).fit_resample(table, [1, 2, 3, 4, 50])
+    np.testing.assert_array_equal(X_tab, table)
+    assert y_tab.tolist() == [1.0, 2.0, 3.0, 4.0, 50.0]
+    # as the "off" value of a grid it composes with the rest of a pipeline
+    model = make_imblearn_pipeline(
+        FragmentSubsampler(random_state=0), FragmentAggregator(), Ridge()
+    )
+    search = GridSearchCV(model, {"fragmentsubsampler__n_draws": [0, 1]}, cv=2)
+    generated_bags = [np.full((k % 3 + 1, 2), float(k)) for k in range(12)]
+    search.fit(generated_bags, np.arange(12.0))
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"n_draws": -1}, "n_draws"),
+        ({"n_draws": 1.5}, "n_draws"),
+        ({"n_draws": "2"}, "n_draws"),
+        ({"size_fraction": 0.0}, "size_fraction"),
+        ({"size_fraction": 1.5}, "size_fraction"),
+        ({"size_fraction": np.nan}, "size_fraction"),
+        ({"rare_boost": -0.5}, "rare_boost"),
+        ({"rare_boost": np.inf}, "rare_boost"),
+        ({"max_draws": 0}, "max_draws"),
+        ({"label_density": "density"}, "label_density"),
+        ({"random_state": "seed"}, "random_state"),
+    ],
+)
+def test_subsampler_parameters_are_validated(params, name):
+    bags = [np.ones((2, 2)), np.ones((3, 2))]
+    with pytest.raises(ValueError, match=f"The '{name}' parameter of FragmentSubsampler must be"):
+        FragmentSubsampler(**params).fit_resample(bags, [1.0, 2.0])
+
+
 def test_weight_column_travels_through_cross_validation(generated):
     bags, y, _ = generated
     rng = np.random.default_rng(0)
@@ -546,3 +596,83 @@ def test_complex_bags_are_rejected_not_silently_made_real():
         check_bags([np.ones((2, 3)), np.ones((1, 3)) * 1j])
     with pytest.raises(ValueError, match="X holds complex numbers: Complex data not supported"):
         check_bags(np.ones((2, 2, 3), dtype=complex))
+
+
+# ------------------------------------------------ DataFrame bags keep their names (issue 13.13)
+def _frame_bags():
+    pd = pytest.importorskip("pandas")
+    return [
+        pd.DataFrame({"text_emb": [1.0, 3.0], "img_emb": [10.0, 30.0]}),
+        pd.DataFrame({"text_emb": [5.0], "img_emb": [50.0]}),
+    ]
+
+
+def test_dataframe_bags_name_the_output_features():
+    bags = _frame_bags()
+    agg = FragmentAggregator(stats=("mean", "std", "count")).fit(bags)
+    assert agg.feature_names_in_.tolist() == ["text_emb", "img_emb"]  # was absent
+    assert agg.get_feature_names_out().tolist() == [
+        "mean__text_emb",
+        "mean__img_emb",
+        "std__text_emb",
+        "std__img_emb",
+        "count",
+    ]  # was mean__x0, mean__x1, ...
+    np.testing.assert_allclose(
+        agg.transform(bags), [[2.0, 20.0, 1.0, 10.0, 2.0], [5.0, 50.0, 0.0, 0.0, 1.0]]
+    )
+    frame = agg.set_output(transform="pandas").transform(bags)
+    assert frame.columns.tolist() == agg.get_feature_names_out().tolist()
+    # a weight column is dropped from the names as from the values
+    weighted = [b.assign(tokens=[1.0, 3.0][: len(b)]) for b in bags]
+    agg_w = FragmentAggregator(stats="mean", fragment_weights=-1).fit(weighted)
+    assert agg_w.get_feature_names_out().tolist() == ["mean__text_emb", "mean__img_emb"]
+    np.testing.assert_allclose(agg_w.transform(weighted), [[2.5, 25.0], [5.0, 50.0]])
+
+
+def test_dataframe_bag_names_are_checked_like_scikit_learn():
+    bags = _frame_bags()
+    agg = FragmentAggregator().fit(bags)
+    with pytest.raises(ValueError, match="Feature names must be in the same order"):
+        agg.transform([b[["img_emb", "text_emb"]] for b in bags])
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        agg.transform([b.to_numpy() for b in bags])
+    with pytest.raises(ValueError, match=r"Bag 1 has columns \['img_emb'"):
+        agg.fit([bags[0], bags[1][["img_emb", "text_emb"]]])
+    with pytest.raises(ValueError, match=r"Bag 0 is a DataFrame.*bag 1 is a ndarray"):
+        agg.fit([bags[0], bags[1].to_numpy()])
+    # refitting on arrays forgets the names, as scikit-learn does
+    agg.fit([b.to_numpy() for b in bags])
+    assert not hasattr(agg, "feature_names_in_")
+    assert agg.get_feature_names_out().tolist() == ["mean__x0", "mean__x1"]
+
+
+def test_make_bags_of_a_dataframe_keeps_columns_through_a_pipeline():
+    pd = pytest.importorskip("pandas")
+    table = pd.DataFrame(
+        {"a": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "b": [0.0, 1.0, 0.0, 1.0, 0.0, 2.0]},
+        index=["r0", "r1", "r2", "r3", "r4", "r5"],
+    )
+    bags, y, ids = make_bags(table, [1, 0, 1, 0, 2, 2], [1.0, 2.0, 3.0, 4.0, 5.0, 7.0])
+    assert ids.tolist() == [0, 1, 2]
+    assert [bag.index.tolist() for bag in bags] == [["r1", "r3"], ["r0", "r2"], ["r4", "r5"]]
+    assert all(bag.columns.tolist() == ["a", "b"] for bag in bags)
+    assert y.tolist() == [3.0, 2.0, 6.0]
+    # the subsampler returns DataFrame bags, so the aggregator sees names in fit and predict
+    sampler = FragmentSubsampler(2, random_state=0)
+    X_res, _ = sampler.fit_resample(bags, y)
+    assert sampler.feature_names_in_.tolist() == ["a", "b"]
+    assert len(X_res) == 9 and all(b.columns.tolist() == ["a", "b"] for b in X_res)
+    model = make_imblearn_pipeline(
+        FragmentSubsampler(2, random_state=0), FragmentAggregator(("mean", "max")), Ridge()
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "fitted without feature names" warning
+        model.fit(bags, y)
+        model.predict(bags)
+    assert model[:-1].get_feature_names_out().tolist() == [
+        "mean__a",
+        "mean__b",
+        "max__a",
+        "max__b",
+    ]

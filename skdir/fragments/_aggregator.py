@@ -9,7 +9,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_feature_names_in,
+    check_is_fitted,
+    validate_data,
+)
 
 from .._validation import as_real_array
 from ._bags import FlatBags, flat_bags, is_bag_input
@@ -74,7 +79,8 @@ class FragmentAggregator(TransformerMixin, BaseEstimator):
     n_features_in_ : int
         Columns of a fragment in ``X`` (including a weight column).
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Column names, only when fitted on a DataFrame (one fragment per row).
+        Column names, only when fitted on DataFrames: a list of DataFrame bags
+        with the same (string) columns, or a DataFrame of one fragment per row.
     stats_ : tuple of str
         The validated statistics, in output order.
 
@@ -83,7 +89,11 @@ class FragmentAggregator(TransformerMixin, BaseEstimator):
     ``X`` can be
 
     - a list (or tuple, or object array) of 2-D arrays, one per sample, of
-      varying length: no NaN allowed;
+      varying length: no NaN allowed. The bags may be DataFrames with the same
+      columns (:func:`make_bags` returns such bags for a DataFrame); their
+      column names are kept as ``feature_names_in_`` and name the output
+      features, and ``transform`` checks them as scikit-learn checks a
+      DataFrame's columns;
     - a 3-D array ``(n_samples, max_fragments, n_features)`` in which all-NaN
       rows are padding (a row with some NaN is an error);
     - a plain 2-D array: one fragment per sample. Then the statistics of a
@@ -161,10 +171,10 @@ class FragmentAggregator(TransformerMixin, BaseEstimator):
         if is_bag_input(X):
             flat, _ = flat_bags(X)
             n_features = flat.values.shape[1]
+            # DataFrame bags name the features, as a DataFrame X does in scikit-learn
+            _check_feature_names(self, flat.template, reset=reset)
             if reset:
                 self.n_features_in_ = n_features
-                if hasattr(self, "feature_names_in_"):
-                    del self.feature_names_in_
             elif n_features != self.n_features_in_:
                 raise ValueError(
                     f"X has {n_features} features per fragment, but {type(self).__name__} "

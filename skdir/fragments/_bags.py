@@ -3,6 +3,8 @@
 A bag is a 2-D array (fragments x features). ``X`` holds bags as a list (or
 tuple, or object array) of 2-D arrays whose lengths may differ, or as a 3-D
 array ``(n_bags, max_fragments, n_features)`` whose all-NaN rows are padding.
+The bags of a list may be DataFrames, all with the same columns: their column
+names become the feature names (``feature_names_in_``) of the estimators.
 Internally bags are one flat ``(n_fragments_total, n_features)`` array, bag
 after bag, plus the bag lengths: every statistic is a segment reduction over it.
 """
@@ -14,6 +16,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from sklearn.utils.validation import _get_feature_names
 
 from .._validation import _holds_complex
 
@@ -26,6 +29,8 @@ class FlatBags:
 
     values: NDArray[np.floating]
     lengths: NDArray[np.intp]
+    #: The first bag when the bags are DataFrames (its columns name the features), else None.
+    template: Any = None
 
     @property
     def starts(self) -> NDArray[np.intp]:
@@ -50,6 +55,44 @@ def is_bag_input(X: Any) -> bool:
     return getattr(X, "ndim", None) == 3 or (
         hasattr(X, "shape") and len(getattr(X, "shape", ())) == 3
     )
+
+
+def _is_frame(bag: Any) -> bool:
+    """Whether a bag is a 2-D DataFrame (an object with named ``columns``)."""
+    return (
+        hasattr(bag, "columns")
+        and getattr(bag, "ndim", 2) == 2
+        and not isinstance(bag, np.ndarray)
+    )
+
+
+def _frame_template(bags: list[Any]) -> Any:
+    """Return the first bag if the bags are DataFrames with one set of columns, else None.
+
+    Raises a ``ValueError`` when DataFrames and arrays are mixed or the columns differ:
+    the features of every fragment must mean the same thing.
+    """
+    frames = [_is_frame(bag) for bag in bags]
+    if not any(frames):
+        return None
+    if not all(frames):
+        array_bag = frames.index(False)
+        frame_bag = frames.index(True)
+        raise ValueError(
+            f"Bag {frame_bag} is a DataFrame with named columns but bag {array_bag} is a "
+            f"{type(bags[array_bag]).__name__}; give all bags as DataFrames with the same "
+            "columns, or all as arrays."
+        )
+    columns = list(bags[0].columns)
+    for i, bag in enumerate(bags):
+        if list(bag.columns) != columns:
+            raise ValueError(
+                f"Bag {i} has columns {list(bag.columns)[:10]} but bag 0 has {columns[:10]}; "
+                "every bag needs the same columns in the same order (e.g. "
+                "bag[bags[0].columns])."
+            )
+    _get_feature_names(bags[0])  # raises scikit-learn's TypeError for mixed name types
+    return bags[0]
 
 
 def _float_dtype(dtype: np.dtype) -> type:
@@ -81,6 +124,7 @@ def _complex_bags(what: str) -> ValueError:
 
 
 def _from_list(bags: list[Any]) -> FlatBags:
+    template = _frame_template(bags)
     arrays = []
     for i, bag in enumerate(bags):
         if _holds_complex(bag):  # checked before any cast would drop the imaginary part
@@ -116,7 +160,7 @@ def _from_list(bags: list[Any]) -> FlatBags:
     dtype = _float_dtype(np.result_type(*{a.dtype for a in arrays}))
     values = np.concatenate(arrays, axis=0, dtype=dtype)
     _check_finite_rows(values, lengths, "")
-    return FlatBags(values, lengths)
+    return FlatBags(values, lengths, template)
 
 
 def _from_padded(X: Any) -> FlatBags:
@@ -182,10 +226,23 @@ def flat_bags(X: Any) -> tuple[FlatBags, str]:
     return _from_padded(X), "padded"
 
 
+def frame_like(template: Any, values: NDArray, index: Any = None) -> Any:
+    """Return ``values`` as a DataFrame with the columns of ``template`` (pandas only).
+
+    Bags of other DataFrame libraries come back as arrays.
+    """
+    if not type(template).__module__.startswith("pandas"):
+        return values
+    return type(template)(values, columns=template.columns, index=index)
+
+
 def bags_from_flat(flat: FlatBags, form: str, max_fragments: int | None = None) -> Any:
-    """Return flat bags as a list of 2-D arrays, or a NaN-padded 3-D array."""
+    """Return flat bags as a list of 2-D arrays (DataFrames if they came as such) or 3-D."""
     if form == "list":
-        return np.split(flat.values, flat.starts[1:])
+        bags = np.split(flat.values, flat.starts[1:])
+        if flat.template is not None:
+            bags = [frame_like(flat.template, bag) for bag in bags]
+        return bags
     width = int(flat.lengths.max()) if max_fragments is None else max_fragments
     padded = np.full((flat.n_bags, width, flat.values.shape[1]), np.nan, flat.values.dtype)
     position = np.arange(len(flat.values)) - np.repeat(flat.starts, flat.lengths)

@@ -11,7 +11,11 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.base import _fit_context, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_consistent_length, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names,
+    check_consistent_length,
+    validate_data,
+)
 
 from .._validation import check_target
 from ..density import LabelDensity
@@ -39,6 +43,8 @@ class FragmentSubsampler(BaseSampler):
     ----------
     n_draws : int, default=1
         Extra bags per bag (on average over bags with ``rare_boost``), >= 0.
+        ``0`` returns the input unchanged, the "off" value of a search over
+        ``n_draws``.
     size_fraction : float, default=0.5
         Fraction of a bag's fragments in each draw, in (0, 1]; the size is
         ``floor(size_fraction * k + 0.5)`` clipped to ``[1, k]``.
@@ -72,9 +78,11 @@ class FragmentSubsampler(BaseSampler):
     Notes
     -----
     ``X`` takes the forms of :class:`FragmentAggregator`: a list of 2-D bags
-    (returned as a list), a NaN-padded 3-D array (returned 3-D, same padding
-    width) or a 2-D array of one-fragment bags (returned 2-D; subsets of one
-    fragment repeat it). ``y`` comes back as an array.
+    (returned as a list; pandas DataFrame bags come back as DataFrames with
+    their columns, and set ``feature_names_in_``), a NaN-padded 3-D array
+    (returned 3-D, same padding width) or a 2-D array of one-fragment bags
+    (returned 2-D; subsets of one fragment repeat it). ``y`` comes back as an
+    array.
 
     Examples
     --------
@@ -123,8 +131,7 @@ class FragmentSubsampler(BaseSampler):
         if is_bag_input(X):
             flat, form = flat_bags(X)
             self.n_features_in_ = flat.values.shape[1]
-            if hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
+            _check_feature_names(self, flat.template, reset=True)
             width = X.shape[1] if form == "padded" else None
         else:
             values = validate_data(self, X, reset=True, dtype=[np.float64, np.float32])
@@ -155,6 +162,8 @@ class FragmentSubsampler(BaseSampler):
     ) -> FlatBags:
         """Draw ``counts[i]`` random fragment subsets of bag ``i``, vectorised."""
         lengths = flat.lengths
+        if counts.sum() == 0:  # nothing to draw (n_draws=0, or every count rounded to 0)
+            return FlatBags(flat.values[:0], np.zeros(0, dtype=np.intp))
         sizes = np.clip(np.floor(self.size_fraction * lengths + 0.5), 1, lengths).astype(np.intp)
         parent = np.repeat(np.arange(len(lengths)), counts)
         span = lengths[parent]  # candidates of each draw
@@ -225,6 +234,7 @@ n_features) or (n_new, n_features)
         both = FlatBags(
             np.concatenate([flat.values, new.values]),
             np.concatenate([flat.lengths, new.lengths]),
+            flat.template,
         )
         y_out = y[self.sample_indices_]
         if form == "table":

@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.utils import Bunch
 
 from .._validation import as_real_array, check_target
-from ._bags import FlatBags
+from ._bags import FlatBags, _is_frame, frame_like
 from ._stats import bag_mean, bag_order_stat, bag_std
 
 __all__ = [
@@ -362,7 +362,9 @@ def make_bags(
     -------
     bags : list of ndarray of shape (n_fragments_i, n_features)
         One bag per unique group id, in sorted order of the ids (``np.unique``);
-        the fragments of a bag keep their order in ``X_frag``.
+        the fragments of a bag keep their order in ``X_frag``. For a pandas
+        DataFrame ``X_frag`` the bags are DataFrames with its columns and row
+        labels, so that :class:`FragmentAggregator` keeps the column names.
     y : ndarray of shape (n_samples,) or (n_samples, n_targets), or None
         Per-sample targets; None when ``y_frag`` is None.
     group_ids : ndarray of shape (n_samples,)
@@ -407,6 +409,9 @@ def make_bags(
         )
     values = X[order]
     bags = np.split(values, np.cumsum(lengths)[:-1])
+    if _is_frame(X_frag) and type(X_frag).__module__.startswith("pandas"):
+        index = np.split(np.asarray(X_frag.index)[order], np.cumsum(lengths)[:-1])
+        bags = [frame_like(X_frag, bag, rows) for bag, rows in zip(bags, index, strict=True)]
     y = None
     if y_frag is not None:
         y_frag = np.asarray(y_frag)
