@@ -549,6 +549,14 @@ class DensityWeightedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator
             weights = self.weighter_.fit(y_checked).transform(y_checked)
         weights = np.asarray(weights, dtype=np.float64)
         if sample_weight is not None:
+            n_weights = np.shape(sample_weight)[0] if np.ndim(sample_weight) == 1 else None
+            if n_weights is not None and n_weights != len(y_checked):
+                raise ValueError(
+                    f"sample_weight has {n_weights} entries but X has {len(y_checked)} rows. "
+                    "When a sampler before this step changed the rows, the weights no longer "
+                    "describe them: use skdir.pipeline.make_pipeline, which resamples the "
+                    "weights with the rows."
+                )
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )

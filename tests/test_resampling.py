@@ -102,11 +102,11 @@ def test_smoter_hand_case_two_rare_points():
     np.testing.assert_allclose(y_new, 10 + 10 * u)
 
 
-@pytest.mark.filterwarnings("ignore:Segment .* fewer than k_neighbors")
 def test_smoter_two_targets_share_the_interpolation_weight():
     X, y1 = skewed(n=300, d=3, seed=2)
     y = np.column_stack([y1, 5 - 2 * y1 + 0.1 * X[:, 1]])
-    sampler = SMOTER(k_neighbors=3, random_state=0)
+    # two of the product cells hold 2 rows: they use 1 neighbour, on request
+    sampler = SMOTER(k_neighbors=3, k_neighbors_fallback=True, random_state=0)
     X_res, y_res = sampler.fit_resample(X, y)
     assert y_res.shape == (len(X_res), 2)
     assert sampler.segment_ranges_.shape == (len(sampler.segment_rare_), 2, 2)
@@ -344,20 +344,83 @@ def test_cross_val_score_in_imblearn_pipeline_scores_untouched_test_folds():
     np.testing.assert_allclose(plain, result["test_score"])
 
 
-def test_sample_weight_next_to_a_sampler_is_an_error():
+def parent_weights(sampler, w):
+    """The weights of a sampler's output rows, mapped by hand from its parents."""
+    p, m = sampler.parent_indices_, sampler.parent_mixing_
+    return (1 - m) * w[p[:, 0]] + m * w[p[:, 1]]
+
+
+@pytest.mark.parametrize(
+    ("make_sampler", "two_targets"),
+    [
+        (lambda: SMOGN(random_state=0), False),  # "balance" keeps the row count
+        (lambda: SMOGN(random_state=0), True),
+        (lambda: SMOTER(sampling_strategy={"rare": 3.0}, random_state=0), False),  # grows
+        (lambda: SMOTER(sampling_strategy={"rare": 3.0}, random_state=0), True),
+    ],
+)
+def test_sample_weight_next_to_a_sampler_follows_the_rows(make_sampler, two_targets):
+    from imblearn.pipeline import make_pipeline as imblearn_make_pipeline
+    from sklearn import config_context
+
+    from skdir.pipeline import make_pipeline
+
     X, y = skewed(n=200)
-    grow = SMOGN(sampling_strategy={"rare": 2.0}, random_state=0)
-    pipe = Pipeline([("smogn", grow), ("ridge", Ridge())])
-    # imbalanced-learn hands the unresampled weights to Ridge: a shape error (pitfall 4)
-    with pytest.raises(ValueError, match="sample_weight"):
-        pipe.fit(X, y, ridge__sample_weight=np.ones(len(y)))
-    # ... and when "balance" happens to keep the row count, nothing fails: the weights are
-    # silently attached to the wrong rows (documented in the samplers' Notes).
-    same = Pipeline([("smogn", SMOGN(random_state=0)), ("ridge", Ridge())])
-    same.fit(X, y, ridge__sample_weight=np.arange(len(y), dtype=float))
-    assert sum(same.named_steps["smogn"].segment_targets_) == len(y)
-    with pytest.raises(ValueError, match="cannot resample sample_weight"):
-        SMOGN().fit_resample(X, y, sample_weight=np.ones(len(y)))
+    if two_targets:  # a second target that does not cut the rare tail into tiny cells
+        y = np.column_stack([y, 2.0 * y + 0.01 * X[:, 1]])
+    w = np.arange(len(y), dtype=float)
+    X_res, y_res = (sampler := make_sampler()).fit_resample(X, y)
+    by_hand = Ridge().fit(X_res, y_res, sample_weight=parent_weights(sampler, w))
+
+    pipe = make_pipeline(make_sampler(), Ridge()).fit(X, y, ridge__sample_weight=w)
+    np.testing.assert_allclose(pipe[-1].coef_, by_hand.coef_, rtol=1e-12)
+    # the old, silent result differs: imbalanced-learn's Pipeline weights the wrong rows
+    if len(y_res) == len(y):
+        misaligned = Ridge().fit(X_res, y_res, sample_weight=w).coef_
+        assert not np.allclose(pipe[-1].coef_, misaligned, rtol=1e-3)
+    # the same through metadata routing
+    with config_context(enable_metadata_routing=True):
+        routed = make_pipeline(make_sampler(), Ridge().set_fit_request(sample_weight=True))
+        routed.fit(X, y, sample_weight=w)
+        np.testing.assert_allclose(routed[-1].coef_, by_hand.coef_, rtol=1e-12)
+        # imbalanced-learn's own Pipeline cannot resample them: routing makes it an error
+        with pytest.raises(ValueError, match=r"got a sample_weight.*skdir\.pipeline"):
+            imblearn_make_pipeline(
+                make_sampler(), Ridge().set_fit_request(sample_weight=True)
+            ).fit(X, y, sample_weight=w)
+    # called directly, fit_resample returns (X, y) only: the error names the fix
+    with pytest.raises(ValueError, match="resample_weights"):
+        make_sampler().fit_resample(X, y, sample_weight=w)
+
+
+def test_parent_indices_and_mixing_describe_every_output_row():
+    X, y = skewed(n=300, d=3, seed=1)
+    sampler = SMOGN(safe_radius="knn_median", random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    p, m = sampler.parent_indices_, sampler.parent_mixing_
+    assert p.shape == (len(y_res), 2) and m.shape == (len(y_res),)
+    kept = n_kept(sampler)
+    np.testing.assert_array_equal(X_res[:kept], X[p[:kept, 0]])  # kept rows: themselves
+    np.testing.assert_array_equal(p[:kept, 0], p[:kept, 1])
+    np.testing.assert_array_equal(m[:kept], 0.0)
+    new = np.arange(kept, len(y_res))
+    interpolated = new[p[new, 0] != p[new, 1]]
+    noise = new[p[new, 0] == p[new, 1]]
+    assert len(interpolated) == sampler.n_interpolated_ > 0
+    assert len(noise) == sampler.n_noise_ > 0
+    assert np.all((m[interpolated] >= 0) & (m[interpolated] <= 1)) and np.all(m[noise] == 0)
+    a, b, mi = p[interpolated, 0], p[interpolated, 1], m[interpolated, None]
+    np.testing.assert_allclose(X_res[interpolated], X[a] + mi * (X[b] - X[a]), atol=1e-12)
+    np.testing.assert_allclose(y_res[interpolated], (1 - mi[:, 0]) * y[a] + mi[:, 0] * y[b])
+    assert np.all(sampler.segment_[p[:, 0]] == sampler.segment_[p[:, 1]])  # same segment
+    # noise rows stay near their seed (pert = 0.02 of the segment's spread)
+    assert np.abs(X_res[noise] - X[p[noise, 0]]).max() < 0.2 * X.std()
+    # copy samplers: parent_indices_ agrees with sample_indices_
+    over = RandomOverSampler(random_state=0)
+    over.fit_resample(X, y)
+    np.testing.assert_array_equal(over.parent_indices_[:, 0], over.sample_indices_)
+    np.testing.assert_array_equal(over.parent_indices_[:, 1], over.sample_indices_)
+    np.testing.assert_array_equal(over.parent_mixing_, np.zeros(len(over.sample_indices_)))
 
 
 # -------------------------------------------------------------- relevance choice
@@ -432,20 +495,53 @@ def test_bad_strategy_dicts_and_categoricals():
             SMOTER(relevance=TAILS, categorical_features=categorical).fit_resample(X, y)
 
 
-def test_too_few_rare_rows_for_k_neighbors_warns_and_uses_fewer():
+@pytest.mark.parametrize("cls", [SMOGN, SMOTER])
+def test_too_few_rows_for_k_neighbors_is_an_error_unless_the_fallback_is_asked_for(cls):
     X, y = tails_data()
     control = [[2, 1, 0], [3, 0, 0]]  # rare: y = 0, 1, 2 -> 3 rows
-    with pytest.warns(UserWarning, match="fewer than k_neighbors"):
-        sampler = SMOTER(relevance=control, k_neighbors=5, random_state=0)
+    with pytest.raises(ValueError, match=r"has 3 training rows.*k_neighbors=5.*at most 2"):
+        cls(relevance=control, k_neighbors=5, random_state=0).fit_resample(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # asked for: no warning
+        sampler = cls(relevance=control, k_neighbors=5, k_neighbors_fallback=True, random_state=0)
         _, y_res = sampler.fit_resample(X, y)
-    assert sampler.n_interpolated_ == 500 - 3
-    assert y_res[n_kept(sampler) :].min() >= 0 and y_res[n_kept(sampler) :].max() <= 2
+    assert sampler.segment_counts_.tolist() == [3, 997]
+    assert sampler.segment_k_neighbors_.tolist() == [2, 0]  # 2 neighbours; 997 rows shrink
+    assert sampler.n_interpolated_ + sampler.n_noise_ == 500 - 3
+    between = sampler.parent_indices_[:, 0] != sampler.parent_indices_[:, 1]
+    assert between.sum() == sampler.n_interpolated_ == (497 if cls is SMOTER else 0)
+    assert np.all((y_res[between] >= 0) & (y_res[between] <= 2))  # within the 3 rows
+    # k_neighbors=2 fits the segment: the same rows as the fallback, with no option needed
+    _, y_two = cls(relevance=control, k_neighbors=2, random_state=0).fit_resample(X, y)
+    np.testing.assert_array_equal(y_two, y_res)
+
     single = [[0, 1, 0], [1, 0, 0]]  # rare: y = 0 only
-    with pytest.warns(UserWarning, match="single row"):
-        sampler = SMOGN(relevance=single, random_state=0)
-        _, y_res = sampler.fit_resample(X, y)
+    with pytest.raises(ValueError, match=r"single training row.*k_neighbors_fallback=True"):
+        cls(relevance=single, random_state=0).fit_resample(X, y)
+    sampler = cls(relevance=single, k_neighbors_fallback=True, random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
     np.testing.assert_array_equal(y_res[n_kept(sampler) :], 0.0)
+    np.testing.assert_array_equal(X_res[n_kept(sampler) :], np.repeat(X[:1], 499, axis=0))
     assert sampler.n_interpolated_ + sampler.n_noise_ == 0
+    assert sampler.segment_k_neighbors_.tolist() == [0, 0]
+
+
+def test_smogn_k_neighbors_larger_than_a_segment_names_its_size():
+    # the audit's case: X 60 x 4, a skewed target; the rare segment holds 13 rows
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 4))
+    y = np.exp(X[:, 0] + 0.3 * rng.normal(size=60))
+    with pytest.raises(
+        ValueError,
+        match=r"Segment 1 \(targets \[3\.5221, 13\.6734\]\) has 13 training rows and must "
+        r"grow by 17 rows.*k_neighbors=100.*Lower k_neighbors to at most 12",
+    ):
+        SMOGN(k_neighbors=100).fit_resample(X, y)
+    sampler = SMOGN(k_neighbors=100, k_neighbors_fallback=True, random_state=0)
+    X_res, _ = sampler.fit_resample(X, y)
+    assert sampler.segment_k_neighbors_.tolist() == [0, 12] and len(X_res) == 60
+    with pytest.raises(ValueError, match="k_neighbors_fallback"):
+        SMOGN(k_neighbors_fallback="yes").fit_resample(X, y)
 
 
 @pytest.mark.parametrize("cls", ALL_SAMPLERS)

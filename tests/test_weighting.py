@@ -296,6 +296,35 @@ def test_after_a_sampler_the_weights_come_from_the_resampled_targets():
     assert pipe[-1].regressor_.coef_ == pytest.approx(direct.coef_)
 
 
+def test_user_weights_after_a_row_changing_sampler():
+    from imblearn.pipeline import make_pipeline as make_imblearn_pipeline
+
+    from skdir.pipeline import make_pipeline as make_skdir_pipeline
+    from skdir.resampling import RandomOverSampler
+
+    X = RNG.normal(size=(400, 3))
+    user = RNG.uniform(0.5, 2.0, size=400)
+    model = DensityWeightedRegressor(_Recorder(), weighter=LDSWeighter(n_bins=10))
+    sampler = RandomOverSampler(random_state=0)
+    _, y_res = sampler.fit_resample(X, Y_EXP)
+    n_res = len(y_res)
+    assert n_res > 400
+    # imbalanced-learn's Pipeline hands over the original 400 weights: both lengths, the fix
+    with pytest.raises(
+        ValueError, match=rf"400 entries but X has {n_res} rows.*skdir\.pipeline\.make_pipeline"
+    ):
+        make_imblearn_pipeline(RandomOverSampler(random_state=0), clone(model)).fit(
+            X, Y_EXP, densityweightedregressor__sample_weight=user
+        )
+    with pytest.raises(ValueError, match="3 entries but X has 400 rows"):
+        clone(model).fit(X, Y_EXP, sample_weight=[1.0, 2.0, 3.0])
+    # skdir's Pipeline resamples them: density weights of the new y times the copied weights
+    pipe = make_skdir_pipeline(RandomOverSampler(random_state=0), clone(model))
+    pipe.fit(X, Y_EXP, densityweightedregressor__sample_weight=user)
+    expected = LDSWeighter(n_bins=10).fit_transform(y_res) * user[sampler.sample_indices_]
+    assert pipe[-1].regressor_.sample_weight_ == pytest.approx(expected, rel=1e-12)
+
+
 def test_dense_grid_approximates_the_exact_kde():
     exact = DenseWeighter().fit_transform(Y_EXP)
     grid = DenseWeighter(grid_size=4096).fit(Y_EXP)

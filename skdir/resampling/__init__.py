@@ -6,7 +6,9 @@ contiguous rare and common segments. The samplers resize the segments:
 :class:`SMOGN` and :class:`SMOTER` with synthetic rows from neighbours within
 a segment, :class:`GaussianNoiseSampler` with noisy copies,
 :class:`RandomOverSampler` and :class:`RandomUnderSampler` by copying or
-dropping rows. Use them in :class:`imblearn.pipeline.Pipeline`.
+dropping rows. Use them in :func:`skdir.pipeline.make_pipeline` (imbalanced-learn's
+Pipeline, with ``sample_weight`` resampled along with the rows from each sampler's
+``parent_indices_`` and ``parent_mixing_``).
 """
 
 from ._base import BaseRegressionSampler

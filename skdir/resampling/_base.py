@@ -10,7 +10,7 @@ import numpy as np
 from imblearn.base import BaseSampler
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import _fit_context, clone
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, metadata_routing
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_consistent_length, validate_data
 
@@ -94,12 +94,15 @@ class BaseRegressionSampler(BaseSampler):
     is rare when either target's segment is (relevance = maximum of the
     per-target relevances).
 
-    A ``sample_weight`` cannot travel through a sampler in imbalanced-learn's
-    Pipeline (it hands on exactly ``(X, y)``): weights given to a later step
-    still describe the original rows, which fails with a shape error or, if
-    the row count did not change, silently weights the wrong rows. Compute
-    weights in the final estimator from the resampled ``y``; ``fit_resample``
-    itself rejects a ``sample_weight`` with an explanation.
+    Every output row records where it came from: ``parent_indices_`` (the seed
+    and, for an interpolated row, the neighbour) and ``parent_mixing_`` (the
+    neighbour's share). :class:`skdir.pipeline.Pipeline` uses them to give each
+    resampled row the weight of its parents, so a ``sample_weight`` can be
+    passed next to a sampler there. imbalanced-learn's own Pipeline hands a
+    sampler exactly ``(X, y)`` and the later steps the original weights, which
+    describe the wrong rows; under metadata routing ``fit_resample`` requests
+    ``sample_weight`` by default so that such weights reach it and are rejected
+    with this explanation instead of being misaligned.
     """
 
     _parameter_constraints: dict = {
@@ -110,11 +113,21 @@ class BaseRegressionSampler(BaseSampler):
     }
 
     _sampling_type = "bypass"
+
     #: "both": over- and under-sampling (SMOTER, SMOGN, Gaussian noise);
     #: "over": never removes rows; "under": never adds rows.
     _direction = "both"
     #: Whether every output row is a copy of an input row (``sample_indices_``).
     _copies_rows = False
+
+    # Metadata routing: a routed sample_weight is requested by fit_resample by default,
+    # so that in imbalanced-learn's Pipeline it reaches the sampler (which rejects it
+    # with the fix) instead of silently weighting the wrong rows in a later step;
+    # skdir.pipeline.Pipeline takes it out and resamples the weights itself. sklearn
+    # matches these names by substring, so the fit_resample entry also lands on "fit";
+    # the second entry (which must come after it) takes it off again.
+    __metadata_request__fit_resample = {"sample_weight": True}
+    __metadata_request__fit = {"sample_weight": metadata_routing.UNUSED}
 
     def __init__(
         self,
@@ -283,7 +296,9 @@ class BaseRegressionSampler(BaseSampler):
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit_resample(self, X: ArrayLike, y: ArrayLike, **params):  # type: ignore[override]
+    def fit_resample(  # type: ignore[override]
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None, **params
+    ):
         """Resample the data set.
 
         Parameters
@@ -292,9 +307,14 @@ class BaseRegressionSampler(BaseSampler):
             Features (numpy array, DataFrame or list).
         y : array-like of shape (n_samples,) or (n_samples, 2)
             Continuous targets (numpy array, Series, DataFrame or list).
+        sample_weight : None
+            Not accepted (a ``ValueError`` explains the fix): ``fit_resample``
+            returns ``(X, y)`` only. Resample weights with
+            :func:`skdir.pipeline.resample_weights` after this call, or put the
+            sampler in :func:`skdir.pipeline.make_pipeline`, which does it for
+            the later steps.
         **params : dict
-            Not accepted: in particular a ``sample_weight`` cannot be resampled
-            (imbalanced-learn's Pipeline passes exactly ``(X, y)`` on).
+            Not accepted.
 
         Returns
         -------
@@ -303,6 +323,8 @@ class BaseRegressionSampler(BaseSampler):
         y_resampled : array-like of shape (n_samples_new,) or (n_samples_new, 2)
             Resampled targets, in the container type of ``y``.
         """
+        if sample_weight is not None:
+            params["sample_weight"] = sample_weight
         self._reject_params(params)
         container = _Container(X, y)
         X, y = self._check_X_y(X, y)
@@ -315,7 +337,7 @@ class BaseRegressionSampler(BaseSampler):
         self._segments(y)
         rng = check_random_state(self.random_state)
         self._prepare(X)
-        kept, new_X, new_y, parents = [], [], [], []
+        kept, new_X, new_y, parents, partners, mixing = [], [], [], [], [], []
         n_interpolated = n_noise = 0
         for s in range(len(self.segment_rare_)):
             members = np.flatnonzero(self.segment_ == s)
@@ -333,10 +355,16 @@ class BaseRegressionSampler(BaseSampler):
                     rng.choice(len(members), size=n_new % len(members), replace=False),
                 ]
             )
-            X_new, y_new, counts = self._generate(X, y, members, seeds, rng, segment=s)
+            X_new, y_new, counts, origin = self._generate(X, y, members, seeds, rng, segment=s)
             new_X.append(X_new)
             new_y.append(y_new)
             parents.append(members[seeds])
+            if origin is None:  # every new row comes from its seed alone
+                partners.append(members[seeds])
+                mixing.append(np.zeros(len(seeds)))
+            else:
+                partners.append(members[origin[0]])
+                mixing.append(np.asarray(origin[1], dtype=np.float64))
             n_interpolated += counts[0]
             n_noise += counts[1]
         kept_idx = np.sort(np.concatenate(kept))
@@ -344,18 +372,29 @@ class BaseRegressionSampler(BaseSampler):
         y_out = np.concatenate([y[kept_idx], *new_y]) if new_y else y[kept_idx]
         self.n_interpolated_ = int(n_interpolated)
         self.n_noise_ = int(n_noise)
+        seeds_out = np.concatenate([kept_idx, *parents]).astype(np.intp)
+        self.parent_indices_ = np.column_stack(
+            [seeds_out, np.concatenate([kept_idx, *partners]).astype(np.intp)]
+        )
+        self.parent_mixing_ = np.concatenate([np.zeros(len(kept_idx)), *mixing])
         if self._copies_rows:
-            self.sample_indices_ = np.concatenate([kept_idx, *parents]).astype(np.intp)
+            self.sample_indices_ = seeds_out
         self._release()
         return X_out, y_out
 
     def _reject_params(self, params: dict) -> None:
         if "sample_weight" in params:
+            name = type(self).__name__
             raise ValueError(
-                "Samplers cannot resample sample_weight: imbalanced-learn's Pipeline passes "
-                "exactly (X, y) from a sampler to the next step, so weights given next to a "
-                "sampler no longer match the rows. Compute weights inside the final estimator "
-                "from the resampled y instead (e.g. LDS weights from skdir.density)."
+                f"{name} got a sample_weight, but a sampler returns (X, y) only, so weights "
+                "given next to it would describe the wrong rows (imbalanced-learn's Pipeline "
+                "hands later steps the original weights). Use skdir.pipeline.make_pipeline "
+                "(or skdir.pipeline.Pipeline), which gives every resampled row the weight of "
+                "its parent rows, and pass the weights to the step that uses them (e.g. "
+                "ridge__sample_weight=w); or call fit_resample(X, y) and then "
+                "skdir.pipeline.resample_weights(sampler, w). Under metadata routing with "
+                f"imbalanced-learn's Pipeline, {name}.fit_resample requests sample_weight "
+                "by default so that this error is raised rather than the weights misaligned."
             )
         if params:
             raise ValueError(
@@ -384,11 +423,20 @@ class BaseRegressionSampler(BaseSampler):
         rng: np.random.RandomState,
         *,
         segment: int,
-    ) -> tuple[NDArray, NDArray[np.float64], tuple[int, int]]:
+    ) -> tuple[
+        NDArray,
+        NDArray[np.float64],
+        tuple[int, int],
+        tuple[NDArray[np.intp], NDArray[np.float64]] | None,
+    ]:
         """Return new rows for one segment, one per entry of ``seeds``.
 
         ``members`` are the segment's row indices in ``X``; ``seeds`` index into
-        ``members``. Returns ``(X_new, y_new, (n_interpolated, n_noise))``.
+        ``members``. Returns ``(X_new, y_new, (n_interpolated, n_noise), origin)``:
+        ``origin`` is ``None`` when every new row derives from its seed alone
+        (copies, noise), else ``(partners, mixing)`` with ``partners`` indexing
+        into ``members`` (the second parent of each new row) and ``mixing`` the
+        second parent's share in ``[0, 1]`` (0 for a row from its seed alone).
         """
 
     def __sklearn_tags__(self):

@@ -34,6 +34,33 @@ default="auto"
         ``"common"`` or a segment index (in increasing order of ``y``) to a
         ratio rows-after / rows-before (default 1)."""
 
+_ORIGIN_ATTRS_DOC = """
+    parent_indices_ : ndarray of shape (n_samples_new, 2)
+        The training rows each output row of the last ``fit_resample`` came
+        from: column 0 the row itself (kept rows) or the seed (new rows),
+        column 1 the neighbour of an interpolated row, else the same as
+        column 0.
+    parent_mixing_ : ndarray of shape (n_samples_new,)
+        Share of the second parent in each output row, in ``[0, 1]``: the
+        interpolation factor of the target, ``y_new = (1 - m) y[p0] + m
+        y[p1]``; 0 for kept, copied and noise rows.
+        :class:`skdir.pipeline.Pipeline` gives each output row the weight
+        ``(1 - m) w[p0] + m w[p1]``."""
+
+_WEIGHTS_NOTE = """
+    Put samplers in :func:`skdir.pipeline.make_pipeline` (a subclass of
+    :class:`imblearn.pipeline.Pipeline`): they run in ``fit`` only, so
+    ``cross_val_score`` scores untouched test folds, and a ``sample_weight``
+    given to a later step (``ridge__sample_weight=w``, or routed under metadata
+    routing) is resampled with the rows, from ``parent_indices_`` and
+    ``parent_mixing_``. imbalanced-learn's own Pipeline cannot do this: it
+    hands a sampler exactly ``(X, y)`` and the later steps the original
+    weights, which then fail with a length error or, when the row count did not
+    change, silently weight the wrong rows (without metadata routing this
+    cannot be detected; with it, ``fit_resample`` requests ``sample_weight``
+    and raises). ``fit_resample(X, y, sample_weight=w)`` raises; call
+    :func:`skdir.pipeline.resample_weights` after ``fit_resample`` instead."""
+
 
 class RandomOverSampler(BaseRegressionSampler):
     __doc__ = f"""Over-sample rare target segments by duplicating random rows.
@@ -67,11 +94,14 @@ class RandomOverSampler(BaseRegressionSampler):
     sampling_strategy_ : dict
         ``{{segment: rows after resampling}}``.
     sample_indices_ : ndarray of shape (n_samples_new,)
-        Training row of each output row.
+        Training row of each output row.{_ORIGIN_ATTRS_DOC}
     n_interpolated_, n_noise_ : int
         Always 0 (rows are copies).
     n_features_in_ : int
         Number of features.
+
+    Notes
+    -----{_WEIGHTS_NOTE}
 
     Examples
     --------
@@ -103,7 +133,7 @@ class RandomOverSampler(BaseRegressionSampler):
         )
 
     def _generate(self, X, y, members, seeds, rng, *, segment):
-        return X[members[seeds]], y[members[seeds]], (0, 0)
+        return X[members[seeds]], y[members[seeds]], (0, 0), None
 
 
 class RandomUnderSampler(BaseRegressionSampler):
@@ -129,11 +159,14 @@ class RandomUnderSampler(BaseRegressionSampler):
     sampling_strategy_ : dict
         ``{{segment: rows after resampling}}``.
     sample_indices_ : ndarray of shape (n_samples_new,)
-        Training row of each output row.
+        Training row of each output row.{_ORIGIN_ATTRS_DOC}
     n_interpolated_, n_noise_ : int
         Always 0.
     n_features_in_ : int
         Number of features.
+
+    Notes
+    -----{_WEIGHTS_NOTE}
 
     Examples
     --------
@@ -199,13 +232,16 @@ class GaussianNoiseSampler(BaseRegressionSampler):
     segment_, segment_rare_, segment_counts_, segment_targets_, segment_ranges_ : ndarray
         Segments, as in :class:`RandomOverSampler`.
     sampling_strategy_ : dict
-        ``{{segment: rows after resampling}}``.
+        ``{{segment: rows after resampling}}``.{_ORIGIN_ATTRS_DOC}
     n_interpolated_ : int
         Always 0.
     n_noise_ : int
         Rows made by noise.
     n_features_in_ : int
         Number of features.
+
+    Notes
+    -----{_WEIGHTS_NOTE}
 
     Examples
     --------
@@ -253,4 +289,4 @@ class GaussianNoiseSampler(BaseRegressionSampler):
     def _generate(self, X, y, members, seeds, rng, *, segment):
         scale = np.full(len(seeds), float(self.pert))
         X_new, y_new = noise_rows(X[members], y[members], seeds, scale, self._nominal, rng)
-        return X_new, y_new, (0, len(seeds))
+        return X_new, y_new, (0, len(seeds)), None

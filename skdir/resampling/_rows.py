@@ -116,7 +116,7 @@ def interpolated_rows(
     nominal: NDArray[np.intp],
     space: HEOMSpace | None,
     rng: np.random.RandomState,
-) -> tuple[NDArray, NDArray[np.float64]]:
+) -> tuple[NDArray, NDArray[np.float64], NDArray[np.float64]]:
     """SMOTER rows between each seed and its chosen neighbour (Torgo et al. 2013).
 
     ``x_new = x_i + u (x_j - x_i)`` with one ``u ~ U(0, 1)`` per row on numeric
@@ -126,6 +126,10 @@ def interpolated_rows(
     ``d2 = dist(x_new, x_j)`` (Euclidean, or HEOM with nominal features); with
     numeric features only this is ``(1 - u) y_i + u y_j``. Identical parents
     give the mean of their targets.
+
+    Returns ``(X_new, y_new, mixing)``: ``mixing = d1 / (d1 + d2)`` is the share
+    of the neighbour in each new target, ``y_new = (1 - mixing) y_i + mixing
+    y_j`` (``u`` itself with numeric features only).
     """
     x_i, x_j = X_segment[seeds], X_segment[neighbours]
     n_new = len(seeds)
@@ -147,6 +151,5 @@ def interpolated_rows(
     total = d1 + d2
     weight = np.divide(d1, total, out=np.full(n_new, 0.5), where=total > 0)
     y_i, y_j = y_segment[seeds], y_segment[neighbours]
-    if y_segment.ndim == 2:
-        weight = weight[:, np.newaxis]
-    return X_new, y_i + weight * (y_j - y_i)
+    share = weight[:, np.newaxis] if y_segment.ndim == 2 else weight
+    return X_new, y_i + share * (y_j - y_i), weight

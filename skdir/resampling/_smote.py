@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,7 +12,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseRegressionSampler
-from ._random import _COMMON_DOC
+from ._random import _COMMON_DOC, _ORIGIN_ATTRS_DOC, _WEIGHTS_NOTE
 from ._relevance import Relevance
 from ._rows import HEOMSpace, check_categorical, interpolated_rows, noise_rows
 
@@ -22,10 +21,16 @@ __all__ = ["SMOGN", "SMOTER"]
 _NEIGHBOUR_DOC = """
     k_neighbors : int, default=5
         Neighbours searched per seed, within the seed's own segment. A segment
-        with ``m <= k_neighbors`` rows uses ``m - 1`` neighbours (with a
-        ``UserWarning``); a segment of one row that must grow is replicated
-        (warning; those copies count in neither ``n_interpolated_`` nor
-        ``n_noise_``).
+        that grows needs at least ``k_neighbors + 1`` rows: a smaller one
+        raises a ``ValueError`` naming its size (lower ``k_neighbors``, or see
+        ``k_neighbors_fallback``).
+    k_neighbors_fallback : bool, default=False
+        What a growing segment of ``m <= k_neighbors`` rows does. ``False``:
+        raise a ``ValueError``. ``True``: use its ``m - 1`` other rows as
+        neighbours, and grow a one-row segment by copies of its row (they count
+        in neither ``n_interpolated_`` nor ``n_noise_``);
+        ``segment_k_neighbors_`` reports what each segment used. Off by default
+        because it changes the rows made, per segment, without being asked.
     categorical_features : array-like of int or bool, default=None
         Indices (or a boolean mask) of nominal columns, encoded as numbers.
         With nominal columns, distances are HEOM (numeric columns divided by
@@ -39,7 +44,8 @@ _NEIGHBOUR_DOC = """
     n_jobs : int or None, default=None
         Parallel jobs of the neighbour search and distance passes."""
 
-_SEGMENT_ATTRS_DOC = """
+_SEGMENT_ATTRS_DOC = (
+    """
     relevance_ : Relevance
         Fitted relevance.
     segment_ : ndarray of shape (n_samples,)
@@ -54,7 +60,13 @@ _SEGMENT_ATTRS_DOC = """
     segment_ranges_ : ndarray of shape (n_segments, 2) or (n_segments, 2, 2)
         ``(min, max)`` target of each segment (per target for 2-D ``y``).
     sampling_strategy_ : dict
-        ``{segment: rows after resampling}``."""
+        ``{segment: rows after resampling}``.
+    segment_k_neighbors_ : ndarray of shape (n_segments,)
+        Neighbours each segment used in the last ``fit_resample``:
+        ``k_neighbors``, fewer with ``k_neighbors_fallback=True``, 0 for a
+        segment that did not grow or grew by copies."""
+    + _ORIGIN_ATTRS_DOC
+)
 
 
 class _NeighbourSampler(BaseRegressionSampler):
@@ -63,6 +75,7 @@ class _NeighbourSampler(BaseRegressionSampler):
     _parameter_constraints: dict = {
         **BaseRegressionSampler._parameter_constraints,
         "k_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "k_neighbors_fallback": ["boolean"],
         "categorical_features": ["array-like", None],
         "n_jobs": [Integral, None],
     }
@@ -70,6 +83,7 @@ class _NeighbourSampler(BaseRegressionSampler):
     def _prepare(self, X: NDArray) -> None:
         self._nominal = check_categorical(self.categorical_features, X.shape[1])
         self._space = HEOMSpace(X, self._nominal) if self._nominal.size else None
+        self.segment_k_neighbors_ = np.zeros(len(self.segment_rare_), dtype=np.intp)
 
     def _release(self) -> None:
         self._space = None
@@ -83,24 +97,14 @@ class _NeighbourSampler(BaseRegressionSampler):
     def _generate(self, X, y, members, seeds, rng, *, segment):
         X_segment, y_segment = X[members], y[members]
         size = len(members)
-        if size == 1:
-            warnings.warn(
-                f"Segment {segment} (targets {self.segment_ranges_[segment].tolist()}) has a "
-                "single row; its new rows are copies of it. Lower rel_thres or change the "
-                "relevance to get larger segments.",
-                UserWarning,
-                stacklevel=5,
-            )
-            return X_segment[seeds], y_segment[seeds], (0, 0)
         k = self.k_neighbors
         if size <= k:
-            warnings.warn(
-                f"Segment {segment} has {size} rows, fewer than k_neighbors + 1 = {k + 1}; "
-                f"using {size - 1} neighbour(s) for it.",
-                UserWarning,
-                stacklevel=5,
-            )
+            if not self.k_neighbors_fallback:
+                raise ValueError(self._small_segment_message(segment, size, len(seeds)))
             k = size - 1
+            if k == 0:  # one row: nothing to interpolate with, grow by copies
+                return X_segment[seeds], y_segment[seeds], (0, 0), None
+        self.segment_k_neighbors_[segment] = k
         Z = self._metric_rows(X_segment)
         used, seed_rows = np.unique(seeds, return_inverse=True)
         distances, indices, radius = self._neighbours(Z, used, k)
@@ -109,8 +113,9 @@ class _NeighbourSampler(BaseRegressionSampler):
         safe, scale = self._safe_rule(seed_rows, distances[seed_rows, pick], radius)
         X_new = np.empty((len(seeds), X.shape[1]), dtype=X.dtype)
         y_new = np.empty((len(seeds), *y.shape[1:]), dtype=np.float64)
+        share = np.empty(0)
         if np.any(safe):
-            X_new[safe], y_new[safe] = interpolated_rows(
+            X_new[safe], y_new[safe], share = interpolated_rows(
                 X_segment,
                 y_segment,
                 seeds[safe],
@@ -125,7 +130,29 @@ class _NeighbourSampler(BaseRegressionSampler):
                 X_segment, y_segment, seeds[unsafe], scale[unsafe], self._nominal, rng
             )
         n_safe = int(np.sum(safe))
-        return X_new, y_new, (n_safe, len(seeds) - n_safe)
+        partners, mixing = seeds.copy(), np.zeros(len(seeds))
+        partners[safe] = neighbours[safe]
+        mixing[safe] = share
+        return X_new, y_new, (n_safe, len(seeds) - n_safe), (partners, mixing)
+
+    def _small_segment_message(self, segment: int, size: int, n_new: int) -> str:
+        ranges = np.round(np.asarray(self.segment_ranges_[segment], dtype=np.float64), 4)
+        where = f"Segment {segment} (targets {ranges.tolist()})"
+        grow = f"must grow by {n_new} rows (sampling_strategy={self.sampling_strategy!r})"
+        if size == 1:
+            return (
+                f"{where} has a single training row and {grow}, but a single row has no "
+                "neighbour to interpolate with. Make the segment larger or keep it from "
+                "growing (lower rel_thres, another relevance, or a sampling_strategy dict "
+                f"with {segment}: 1.0), or pass k_neighbors_fallback=True to grow it by "
+                "copies of its row."
+            )
+        return (
+            f"{where} has {size} training rows and {grow}, but k_neighbors="
+            f"{self.k_neighbors} needs at least k_neighbors + 1 = {self.k_neighbors + 1} "
+            f"rows in a growing segment. Lower k_neighbors to at most {size - 1}, or pass "
+            f"k_neighbors_fallback=True to use {size - 1} neighbour(s) in segments this small."
+        )
 
     def _neighbours(self, Z: NDArray, used: NDArray[np.intp], k: int):
         """Return the k nearest neighbours of the rows ``used`` of ``Z``, self excluded.
@@ -181,15 +208,15 @@ class SMOTER(_NeighbourSampler):
     SMOGN : SMOTER with Gaussian noise for seeds far from their neighbour.
 
     Notes
-    -----
-    Use samplers inside :class:`imblearn.pipeline.Pipeline`: they run in ``fit``
-    only, so ``cross_val_score`` scores untouched test folds. A ``sample_weight``
-    cannot be passed through a sampler: imbalanced-learn's Pipeline hands on
-    exactly ``(X, y)``, so weights given to a later step still describe the
-    original rows. The step then fails with a shape mismatch, or, when the
-    resampled data happen to have as many rows as the input (``"balance"`` often
-    does), silently weights the wrong rows. Compute weights inside the final
-    estimator from the resampled ``y`` instead.
+    -----{_WEIGHTS_NOTE}
+    An interpolated row gets the weight ``(1 - m) w_i + m w_j`` of its parents
+    with the factor ``m`` of its target (``parent_mixing_``), rather than its
+    seed's weight: the weight then moves continuously with the row's position
+    between the parents (a row next to the neighbour is weighted like the
+    neighbour), the weights of the new rows stay within their parents', and
+    weights that are a linear function of ``y`` are reproduced exactly for the
+    new targets. With numeric features only, ``m`` is also the factor ``u`` of
+    the features.
 
     Examples
     --------
@@ -212,6 +239,7 @@ class SMOTER(_NeighbourSampler):
         rel_thres: float = 0.5,
         sampling_strategy: str | dict = "balance",
         k_neighbors: int = 5,
+        k_neighbors_fallback: bool = False,
         categorical_features: ArrayLike | None = None,
         random_state: int | np.random.RandomState | None = None,
         n_jobs: int | None = None,
@@ -223,6 +251,7 @@ class SMOTER(_NeighbourSampler):
             random_state=random_state,
         )
         self.k_neighbors = k_neighbors
+        self.k_neighbors_fallback = k_neighbors_fallback
         self.categorical_features = categorical_features
         self.n_jobs = n_jobs
 
@@ -284,11 +313,10 @@ class SMOGN(_NeighbourSampler):
     distances (``safe_radius="knn_median"`` uses scikit-learn's neighbour search
     instead).
 
-    Use samplers inside :class:`imblearn.pipeline.Pipeline` (they run at fit
-    time only). A ``sample_weight`` cannot be passed through a sampler: weights
-    given to a later step still describe the original rows (a shape error, or
-    silently wrong rows when the row count is unchanged); compute weights
-    inside the final estimator from the resampled ``y``.
+{_WEIGHTS_NOTE}
+    Interpolated rows get the weight ``(1 - m) w_i + m w_j`` with the factor
+    ``m`` of their target, noise rows their seed's weight (see
+    :class:`SMOTER`).
 
     Examples
     --------
@@ -319,6 +347,7 @@ class SMOGN(_NeighbourSampler):
         pert: float = 0.02,
         safe_radius: str = "segment_median",
         k_neighbors: int = 5,
+        k_neighbors_fallback: bool = False,
         categorical_features: ArrayLike | None = None,
         random_state: int | np.random.RandomState | None = None,
         n_jobs: int | None = None,
@@ -332,6 +361,7 @@ class SMOGN(_NeighbourSampler):
         self.pert = pert
         self.safe_radius = safe_radius
         self.k_neighbors = k_neighbors
+        self.k_neighbors_fallback = k_neighbors_fallback
         self.categorical_features = categorical_features
         self.n_jobs = n_jobs
 
