@@ -38,6 +38,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.stats import ConstantInputWarning, DegenerateDataWarning
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.metrics._scorer import _BaseScorer
 from sklearn.pipeline import Pipeline
@@ -51,6 +52,7 @@ __all__ = [
     "METRICS",
     "REGIONS",
     "DIRReport",
+    "EmptyRegionWarning",
     "balanced_mae_scorer",
     "balanced_mean_absolute_error",
     "balanced_mean_squared_error",
@@ -78,6 +80,23 @@ GM_ZERO_ERROR = 1e-10
 
 _GREATER_IS_BETTER = {"mae": False, "mse": False, "gm": False, "pearson": True}
 _METRIC_TITLES = {"mae": "MAE", "mse": "MSE", "gm": "GM", "pearson": "Pearson"}
+
+
+class EmptyRegionWarning(UserWarning):
+    """A shot region holds no test sample, so its metrics cannot be computed.
+
+    :func:`shot_metrics` and :func:`dir_report` then report the region with
+    ``"n": 0`` and NaN metrics; the scorers of :func:`make_shot_scorer` score the
+    balanced error over the occupied bins instead, so that cross-validation means
+    and searches stay finite. Silence it with
+    ``warnings.filterwarnings("ignore", category=EmptyRegionWarning)``.
+    """
+
+
+# Pearson's r is undefined (NaN) for a constant input or fewer than two samples. As
+# scipy.stats.pearsonr does, that is warned with scipy's ConstantInputWarning (a constant
+# input) or its base class DegenerateDataWarning (too few samples), never silent.
+_PearsonNote = tuple[str | None, int, str, type[Warning]]  # (region, target, reason, class)
 
 
 # --------------------------------------------------------------------- validation
@@ -182,12 +201,16 @@ def _weighted_metrics(
     y_true: NDArray[np.float64],
     y_pred: NDArray[np.float64],
     weights: NDArray[np.float64],
+    notes: list[_PearsonNote] | None = None,
+    region: str | None = None,
 ) -> dict[str, NDArray[np.float64]]:
     """Return each metric per column, each sample counting with its weight.
 
     ``y_true``, ``y_pred`` and ``weights`` have shape (n_samples, n_targets); the
     weights of a column sum to 1, or are all 0 for an empty selection (NaN then).
     Uniform weights give the ordinary metrics; bin-uniform weights the balanced ones.
+    Why Pearson's r is undefined for a non-empty selection is appended to ``notes``
+    (tagged with ``region``), to be warned by :func:`_warn_pearson`.
     """
     error = y_pred - y_true
     used = weights > 0
@@ -204,8 +227,62 @@ def _weighted_metrics(
             value = np.exp((weights * np.log(safe)).sum(axis=0))
         else:
             value = _weighted_pearson(y_true, y_pred, weights, used)
+            if notes is not None:
+                notes.extend(
+                    (region, k, reason, category)
+                    for k, reason, category in _pearson_problems(y_true, y_pred, used)
+                )
         out[metric] = np.where(empty, np.nan, value)
     return out
+
+
+def _pearson_problems(
+    y_true: NDArray[np.float64], y_pred: NDArray[np.float64], used: NDArray[np.bool_]
+) -> list[tuple[int, str, type[Warning]]]:
+    """Why Pearson's r is undefined per column of a non-empty selection: (column, reason)."""
+    problems: list[tuple[int, str, type[Warning]]] = []
+    for k in range(used.shape[1]):
+        rows = used[:, k]
+        n_rows = int(rows.sum())
+        if n_rows == 0:  # an empty selection is reported as an empty region
+            continue
+        if n_rows < 2:
+            problems.append((k, "1 sample (2 are needed)", DegenerateDataWarning))
+            continue
+        constant_true = np.ptp(y_true[rows, k]) == 0
+        constant_pred = np.ptp(y_pred[rows, k]) == 0
+        if constant_true or constant_pred:
+            which = (
+                "y_true and y_pred are"
+                if constant_true and constant_pred
+                else ("y_true is" if constant_true else "y_pred is")
+            )
+            problems.append((k, f"{which} constant", ConstantInputWarning))
+    return problems
+
+
+def _warn_pearson(notes: list[_PearsonNote], keys: Sequence[str], stacklevel: int) -> None:
+    """Warn once per warning class about the places where Pearson's r is NaN."""
+    for category, what in (
+        (ConstantInputWarning, "an input is constant"),
+        (DegenerateDataWarning, "there are fewer than 2 samples"),
+    ):
+        places = []
+        for region, k, reason, note_category in notes:
+            if note_category is not category:
+                continue
+            where = [] if len(keys) == 1 else [keys[k]]
+            if region is not None:
+                where.append(f"region {region!r}")
+            places.append(reason + (f" ({', '.join(where)})" if where else ""))
+        if places:
+            warnings.warn(
+                f"Pearson's correlation is not defined where {what}, so it is NaN: "
+                + "; ".join(places)
+                + ".",
+                category,
+                stacklevel=stacklevel + 1,
+            )
 
 
 def _weighted_pearson(
@@ -286,7 +363,10 @@ def pearson_correlation(
     """Pearson correlation coefficient between true and predicted targets.
 
     Higher is better. It is undefined (NaN) when a target or its prediction is
-    constant or there are fewer than two samples; no warning is raised.
+    constant, with scipy's :class:`~scipy.stats.ConstantInputWarning` naming the
+    constant input (as :func:`scipy.stats.pearsonr` warns), or when there are fewer
+    than two samples, with a :class:`~scipy.stats.DegenerateDataWarning` (the base
+    class of the former).
 
     Parameters
     ----------
@@ -311,7 +391,10 @@ def pearson_correlation(
     """
     y_true, y_pred = check_target_pair(y_true, y_pred)
     t, p = _columns(y_true), _columns(y_pred)
-    values = _weighted_metrics(["pearson"], t, p, _uniform_weights(np.ones(t.shape, bool)))
+    notes: list[_PearsonNote] = []
+    weights = _uniform_weights(np.ones(t.shape, bool))
+    values = _weighted_metrics(["pearson"], t, p, weights, notes)
+    _warn_pearson(notes, [f"target {k}" for k in range(t.shape[1])], stacklevel=2)
     return _aggregate(values["pearson"], multioutput)
 
 
@@ -663,16 +746,57 @@ def _region_table(
     y_pred: NDArray[np.float64],
     regions: NDArray[np.str_],
     metrics: Sequence[str],
+    notes: list[_PearsonNote],
 ) -> dict[str, dict[str, NDArray[np.float64]]]:
     """Per region: each metric per target, and the counts ("n") per target."""
     t, p = _columns(y_true), _columns(y_pred)
     table = {}
     for region in REGIONS:
         mask = np.ones(t.shape, bool) if region == "all" else regions == region
-        values = _weighted_metrics(metrics, t, p, _uniform_weights(mask))
+        values = _weighted_metrics(metrics, t, p, _uniform_weights(mask), notes, region)
         values["n"] = mask.sum(axis=0)
         table[region] = values
     return table
+
+
+def _region_rule(region: str, many: float, few: float) -> str:
+    """Describe the training-bin counts of a shot region in words."""
+    if region == "many":
+        return f"more than {many:g} training targets per bin"
+    if region == "few":
+        return f"fewer than {few:g} training targets per bin"
+    return f"{few:g} to {many:g} training targets per bin"
+
+
+def _warn_empty_regions(
+    table: dict[str, dict[str, NDArray[np.float64]]],
+    keys: Sequence[str],
+    n_samples: int,
+    many: float,
+    few: float,
+    stacklevel: int,
+) -> None:
+    """Warn (EmptyRegionWarning) about the regions without test samples, NaN in the table."""
+    empty = [
+        (region, k)
+        for region in ("many", "medium", "few")
+        for k in np.flatnonzero(table[region]["n"] == 0)
+    ]
+    if not empty:
+        return
+    places = "; ".join(
+        f"{region!r} ({_region_rule(region, many, few)})"
+        + (f" for {keys[k]}" if len(keys) > 1 else "")
+        for region, k in empty
+    )
+    warnings.warn(
+        f"No test sample of the {n_samples} falls in the shot region(s) {places}: their "
+        "metrics are NaN and their 'n' is 0. Lower many/few for a small training set or "
+        "evaluate on more test samples; the shot scorers (make_shot_scorer) score the "
+        "balanced error instead.",
+        EmptyRegionWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 def _nest(table: dict[str, dict[str, NDArray[np.float64]]], keys: list[str]) -> dict[str, Any]:
@@ -717,8 +841,12 @@ def shot_metrics(
     ``few``, medium otherwise (the DIR benchmarks use 100 and 20; for a few
     hundred training samples use smaller thresholds). Metrics within a region are
     pooled over its samples, as in the official DIR evaluation. A region without
-    test samples gets ``"n": 0`` and NaN metrics; Pearson is also NaN when a
-    region holds fewer than two samples or a constant target or prediction.
+    test samples gets ``"n": 0`` and NaN metrics, with an
+    :class:`EmptyRegionWarning` naming it (a report shows the region as empty; the
+    scorers of :func:`make_shot_scorer` fall back to the balanced error instead).
+    Pearson is also NaN, with scipy's ``ConstantInputWarning`` or
+    ``DegenerateDataWarning``, when a region holds fewer than two samples or a
+    constant target or prediction.
 
     Parameters
     ----------
@@ -775,7 +903,11 @@ def shot_metrics(
     keys = _target_keys(target_names, n_targets)
     density = _resolve_density(label_density, y_train, n_targets, n_bins, bin_width)
     regions = _shot_regions(y_true, density, many, few)
-    return _nest(_region_table(y_true, y_pred, regions, metric_names), keys)
+    notes: list[_PearsonNote] = []
+    table = _region_table(y_true, y_pred, regions, metric_names, notes)
+    _warn_empty_regions(table, keys, len(y_true), many, few, stacklevel=2)
+    _warn_pearson(notes, keys, stacklevel=2)
+    return _nest(table, keys)
 
 
 # ------------------------------------------------------------------------ report
@@ -873,7 +1005,8 @@ def dir_report(
     :func:`balanced_mean_absolute_error` and :func:`balanced_mean_squared_error`
     with that density, its GM is the weighted geometric mean and its Pearson the
     weighted correlation; its ``n`` is the number of test samples and ``n_bins``
-    the number of occupied bins.
+    the number of occupied bins. Empty regions and undefined Pearson values are
+    NaN and warned as in :func:`shot_metrics`.
 
     Parameters
     ----------
@@ -924,9 +1057,13 @@ def dir_report(
     n_targets = t.shape[1]
     keys = _target_keys(target_names, n_targets)
     density = _resolve_density(label_density, y_train, n_targets, n_bins, bin_width)
-    table = _region_table(y_true, y_pred, _shot_regions(y_true, density, many, few), METRICS)
+    notes: list[_PearsonNote] = []
+    regions = _shot_regions(y_true, density, many, few)
+    table = _region_table(y_true, y_pred, regions, METRICS, notes)
     weights, occupied = _balanced_weights(y_true, density, n_bins, bin_width)
-    balanced = _weighted_metrics(METRICS, t, p, weights)
+    balanced = _weighted_metrics(METRICS, t, p, weights, notes, "balanced")
+    _warn_empty_regions(table, keys, len(t), many, few, stacklevel=2)
+    _warn_pearson(notes, keys, stacklevel=2)
     balanced["n"] = np.full(n_targets, len(t))
     table["balanced"] = balanced
     results = _nest(table, keys)
@@ -962,40 +1099,93 @@ class _ComposedTransform:
         return out
 
 
-def _find_density(
-    estimator: object,
-) -> tuple[LabelDensity, list[TransformedTargetRegressor], bool] | None:
-    """Search depth-first for ``label_density_``.
+#: Attributes of fitted meta-estimators that hold fitted sub-estimators, searched in order.
+_SUB_ESTIMATORS = (
+    "best_estimator_",  # searches
+    "estimator_",  # wrappers (e.g. RFE, TransformedTargetRegressor's siblings)
+    "regressor_",  # DensityWeightedRegressor, RANSAC, ...
+    "weighter_",  # DensityWeightedRegressor
+    "estimators_",  # VotingRegressor, StackingRegressor, bagging, MultiOutputRegressor
+    "named_estimators_",  # VotingRegressor, StackingRegressor (the same objects, by name)
+    "final_estimator_",  # StackingRegressor
+)
 
-    Returns the density, the TransformedTargetRegressors on the way to it, and
-    whether a sampler changed ``y`` before the estimator that holds it.
+
+def _members(value: object) -> list[object]:
+    """Return the estimators an attribute holds: itself, or its list/dict/array items."""
+    if value is None or isinstance(value, str):  # "drop", "passthrough"
+        return []
+    if isinstance(value, dict):
+        items: list[object] = list(value.values())
+    elif isinstance(value, np.ndarray) and value.dtype == object:
+        items = list(value.ravel())  # e.g. GradientBoostingRegressor's trees
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        return [value]
+    out: list[object] = []
+    for item in items:
+        if isinstance(item, tuple) and len(item) >= 2 and isinstance(item[0], str):
+            item = item[1]  # a (name, estimator) pair
+        out.extend(_members(item))
+    return out
+
+
+def _find_density(
+    estimator: object, seen: set[int] | None = None
+) -> tuple[LabelDensity, list[TransformedTargetRegressor], str | None] | None:
+    """Search depth-first for ``label_density_`` in an estimator and its fitted parts.
+
+    Returns the density, the TransformedTargetRegressors on the way to it, and why
+    the density may describe other targets than the training ones (a sampler before
+    it, a bootstrap sample), or None.
     """
+    seen = set() if seen is None else seen
+    if id(estimator) in seen:
+        return None
+    seen.add(id(estimator))
     density = getattr(estimator, "label_density_", None)
     if isinstance(density, LabelDensity):
-        return density, [], False
+        return density, [], None
     if isinstance(estimator, TransformedTargetRegressor):
         inner = getattr(estimator, "regressor_", None)
-        found = None if inner is None else _find_density(inner)
+        found = None if inner is None else _find_density(inner, seen)
         if found is None:
             return None
         return found[0], [estimator, *found[1]], found[2]
     if isinstance(estimator, Pipeline):
-        resampled = False
+        resampled: str | None = None
         for _, step in estimator.steps:
             if step is None or (isinstance(step, str) and step == "passthrough"):
                 continue
-            found = _find_density(step)
+            found = _find_density(step, seen)
             if found is not None:
                 return found[0], found[1], found[2] or resampled
             if hasattr(step, "fit_resample"):
-                resampled = True
+                resampled = (
+                    f"it was fitted after the resampling step {type(step).__name__}, so it "
+                    "describes the resampled training targets, not the original ones"
+                )
         return None
-    for attribute in ("best_estimator_", "estimator_", "regressor_", "weighter_"):
-        inner = getattr(estimator, attribute, None)
-        if inner is not None and inner is not estimator:
-            found = _find_density(inner)
-            if found is not None:
-                return found
+    for attribute in _SUB_ESTIMATORS:
+        try:
+            held = getattr(estimator, attribute, None)
+        except Exception:  # a property of an unfitted or unusual estimator
+            continue
+        for inner in _members(held):
+            if inner is estimator:
+                continue
+            found = _find_density(inner, seen)
+            if found is None:
+                continue
+            reason = found[2]
+            if reason is None and attribute == "estimators_":
+                if hasattr(estimator, "estimators_samples_"):
+                    reason = (
+                        f"it belongs to a sub-estimator of {type(estimator).__name__} fitted "
+                        "on a bootstrap sample or subset of the training targets"
+                    )
+            return found[0], found[1], reason
     return None
 
 
@@ -1020,8 +1210,18 @@ def get_label_density(
       final regressor's describes the resampled ones. When the density found
       lies after a sampler, a ``UserWarning`` says that it describes resampled
       targets.
-    - other meta-estimators: in ``best_estimator_``, ``estimator_`` or
-      ``regressor_`` (fitted sub-estimators).
+    - any other estimator holding fitted sub-estimators, recursively, in the
+      attributes ``best_estimator_``, ``estimator_``, ``regressor_``,
+      ``weighter_``, ``estimators_``, ``named_estimators_`` and
+      ``final_estimator_`` (searches, :class:`DensityWeightedRegressor`,
+      :class:`~sklearn.ensemble.VotingRegressor`,
+      :class:`~sklearn.ensemble.StackingRegressor`, ...). The first density found
+      depth-first wins: the members of a voting or stacking ensemble are fitted on
+      the same targets, so any of them describes the training targets (if they
+      bin differently, the first member's bins are used; pass the density you want
+      to the scorer with ``make_shot_scorer(..., label_density=...)`` and use an
+      estimator without one). A density of a member of a bagging ensemble
+      (fitted on a bootstrap sample) is used with a ``UserWarning``.
 
     Because the density comes from the fitted estimator, a scorer that uses it in
     ``cross_val_score`` gets the regions of the training fold, not of the test
@@ -1054,13 +1254,13 @@ def get_label_density(
     found = _find_density(estimator)
     if found is None:
         return (None, None) if return_target_transform else None
-    density, ttrs, resampled = found
-    if resampled:
+    density, ttrs, caveat = found
+    if caveat:
         warnings.warn(
-            "The label density found in the pipeline was fitted after a resampling step, "
-            "so it describes the resampled training targets, not the original ones; shot "
-            "regions from it differ from those of the training data. Give the sampler a "
-            "label density, or pass the training density to the scorer explicitly.",
+            f"The label density found in {type(estimator).__name__} may not describe its "
+            f"training targets: {caveat}; shot regions from it differ from those of the "
+            "training data. Give the sampler a label density, or pass the training density "
+            "to the scorer explicitly (make_shot_scorer(..., label_density=...)).",
             UserWarning,
             stacklevel=2,
         )
@@ -1129,30 +1329,87 @@ class _DIRScorer(_BaseScorer):
         if self.kind == "balanced":
             weights, _ = _balanced_weights(y_true, self.label_density, self.n_bins, self.bin_width)
         else:
-            density, transform = get_label_density(estimator, return_target_transform=True)
-            if density is None:
-                if self.label_density is None:
-                    raise ValueError(
-                        f"{self!r} needs the training label density for shot regions, but "
-                        f"{type(estimator).__name__} exposes no fitted label_density_ (also "
-                        "looked inside TransformedTargetRegressor, Pipeline and fitted "
-                        "sub-estimators). Either use an estimator that stores its training "
-                        "density as label_density_, or build the scorer with "
-                        "make_shot_scorer(..., label_density=LabelDensity(...).fit(y_train))."
-                    )
-                density, transform = self.label_density, None
-            region_y = (
-                y_true
-                if transform is None
-                else check_target(transform(y_true), name="transformed y_true")
-            )
-            if self.region == "all":
-                mask = np.ones(t.shape, bool)
-            else:
-                mask = _shot_regions(region_y, density, self.many, self.few) == self.region
-            weights = _uniform_weights(mask)
-        values = _weighted_metrics([self.metric], t, p, weights)[self.metric]
+            weights = self._shot_weights(estimator, y_true)
+        notes: list[_PearsonNote] = []
+        region = self.region if self.kind == "shot" else "balanced"
+        values = _weighted_metrics([self.metric], t, p, weights, notes, region)[self.metric]
+        _warn_pearson(notes, [f"target {k}" for k in range(t.shape[1])], stacklevel=4)
         return self._sign * float(np.mean(values))
+
+    def _density_of(
+        self, estimator: object, n_targets: int
+    ) -> tuple[LabelDensity, Callable | None]:
+        """Return the training density (the estimator's, else the scorer's) and its transform."""
+        density, transform = get_label_density(estimator, return_target_transform=True)
+        if density is not None and density.n_targets_ == n_targets:
+            return density, transform
+        if self.label_density is not None:
+            return self.label_density, None
+        if density is not None:  # e.g. MultiOutputRegressor: one density per target column
+            raise ValueError(
+                f"The label density found in {type(estimator).__name__} was fitted on "
+                f"{density.n_targets_} target(s) but y has {n_targets} (a sub-estimator may "
+                "see one target column only). Build the scorer with "
+                "make_shot_scorer(..., label_density=LabelDensity(...).fit(y_train)) on the "
+                "training targets of all columns."
+            )
+        raise ValueError(
+            f"{self!r} needs the training label density for shot regions, but "
+            f"{type(estimator).__name__} exposes no fitted label_density_ (also looked, "
+            "recursively, inside TransformedTargetRegressor, pipelines and the fitted "
+            f"sub-estimators in {', '.join(_SUB_ESTIMATORS)}). Either use an estimator that "
+            "stores its training density as label_density_ (e.g. DensityWeightedRegressor, "
+            "DIRRegressor), or build the scorer with "
+            "make_shot_scorer(..., label_density=LabelDensity(...).fit(y_train))."
+        )
+
+    def _shot_weights(self, estimator: object, y_true: NDArray[np.float64]) -> NDArray:
+        """Uniform weights over the region; the balanced fallback where it is too small."""
+        n_samples, n_targets = _columns(y_true).shape
+        density, transform = self._density_of(estimator, n_targets)
+        region_y = (
+            y_true
+            if transform is None
+            else check_target(transform(y_true), name="transformed y_true")
+        )
+        if self.region == "all":
+            mask = np.ones((n_samples, n_targets), bool)
+        else:
+            mask = _shot_regions(region_y, density, self.many, self.few) == self.region
+        weights = _uniform_weights(mask)
+        counts = mask.sum(axis=0)
+        short = counts < (2 if self.metric == "pearson" else 1)
+        if short.any():
+            fallback, occupied = _balanced_weights(region_y, density, self.n_bins, None)
+            weights[:, short] = fallback[:, short]
+            self._warn_fallback(counts, short, occupied, n_samples)
+        return weights
+
+    def _warn_fallback(
+        self,
+        counts: NDArray[np.intp],
+        short: NDArray[np.bool_],
+        occupied: list[int],
+        n_samples: int,
+    ) -> None:
+        rule = _region_rule(self.region, self.many, self.few)  # type: ignore[arg-type]
+        for k in np.flatnonzero(short):
+            target = f" of target {k}" if len(counts) > 1 else ""
+            held = (
+                "none"
+                if counts[k] == 0
+                else f"{counts[k]}, fewer than the 2 that Pearson's r needs,"
+            )
+            warnings.warn(
+                f"The {self.region!r}-shot region{target} ({rule}) holds {held} of the "
+                f"{n_samples} test rows scored here, so {self!r} scores the balanced "
+                f"{_METRIC_TITLES[self.metric]} over the {occupied[k]} training bin(s) that "
+                "hold test rows instead (every occupied bin weighs the same) and the score "
+                "stays finite. In cross-validation, lower few/many, use fewer folds, or "
+                "stratify the folds by target to keep the region in every test fold.",
+                EmptyRegionWarning,
+                stacklevel=5,
+            )
 
 
 def make_shot_scorer(
@@ -1167,16 +1424,29 @@ def make_shot_scorer(
 
     The regions come from the *training* label density: the scorer asks the
     fitted estimator for it (:func:`get_label_density`, which walks into
-    TransformedTargetRegressor, pipelines and fitted sub-estimators), so that in
-    cross-validation each fold's regions come from that fold's training targets;
-    if the estimator has none, the ``label_density`` given here is used; with
-    neither, scoring raises a ``ValueError``. For two targets the metric is
+    TransformedTargetRegressor, pipelines, searches and, recursively, fitted
+    sub-estimators such as the members of a ``VotingRegressor`` or
+    ``StackingRegressor``), so that in cross-validation each fold's regions come
+    from that fold's training targets; if the estimator has none, the
+    ``label_density`` given here is used; with neither, scoring raises a
+    ``ValueError`` that says how to pass one. For two targets the metric is
     computed per target over that target's region and averaged. Lower-is-better
     metrics (MAE, MSE, GM) are negated (``greater_is_better=False``, like
-    scikit-learn's ``neg_mean_absolute_error``); Pearson is not. A region
-    without test samples in a fold scores NaN. The 100/20 thresholds suit
-    training sets of thousands; with a few hundred samples nearly every bin is
-    few-shot, so lower them.
+    scikit-learn's ``neg_mean_absolute_error``); Pearson is not. The 100/20
+    thresholds suit training sets of thousands; with a few hundred samples nearly
+    every bin is few-shot, so lower them.
+
+    **An empty region.** When no test sample of the scored rows (a test fold)
+    falls in the region (for Pearson: fewer than two), the region's metric does
+    not exist. The scorer then warns with an :class:`EmptyRegionWarning` naming
+    the region and the number of test rows, and scores the *balanced* metric over
+    the training bins that hold test rows instead: every such bin weighs the
+    same, as in :func:`dir_report`'s "balanced" row (for two targets, only the
+    target whose region is empty falls back). The score stays finite, so
+    ``cross_val_score`` means and searches keep working; such a fold measures the
+    balanced error rather than the region's, which the warning says. Pearson is
+    NaN, with scipy's ``ConstantInputWarning``, when the target or the
+    prediction is constant over the scored rows.
 
     The scorer consumes and requests no metadata; see the module notes on
     metadata routing.
@@ -1289,9 +1559,11 @@ def make_balanced_scorer(
     )
 
 
-#: Negated few-shot MAE, regions from the estimator's training density (100/20 rule).
+#: Negated few-shot MAE, regions from the estimator's training density (100/20 rule);
+#: a fold without few-shot test rows scores the balanced MAE, with an EmptyRegionWarning.
 few_shot_mae_scorer = make_shot_scorer("mae", "few")
-#: Negated few-shot MSE, regions from the estimator's training density (100/20 rule).
+#: Negated few-shot MSE, regions from the estimator's training density (100/20 rule);
+#: a fold without few-shot test rows scores the balanced MSE, with an EmptyRegionWarning.
 few_shot_mse_scorer = make_shot_scorer("mse", "few")
 #: Negated balanced MAE over 20 bins of the test fold's targets.
 balanced_mae_scorer = make_balanced_scorer("mae")

@@ -10,12 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from imblearn.pipeline import Pipeline as ImbPipeline
+from scipy.stats import ConstantInputWarning, DegenerateDataWarning
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.dummy import DummyRegressor
+from sklearn.ensemble import BaggingRegressor, StackingRegressor, VotingRegressor
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score, cross_validate
+from sklearn.multioutput import MultiOutputRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -23,6 +26,7 @@ import skdir.metrics
 from skdir.density import LabelDensity
 from skdir.metrics import (
     DIRReport,
+    EmptyRegionWarning,
     balanced_mae_scorer,
     balanced_mean_absolute_error,
     balanced_mean_squared_error,
@@ -38,6 +42,7 @@ from skdir.metrics import (
     sera,
     shot_metrics,
 )
+from skdir.weighting import DensityWeightedRegressor, LDSWeighter
 
 
 # --------------------------------------------------------------- test estimators
@@ -133,10 +138,25 @@ def test_pearson_by_hand():
     ) == pytest.approx(0.0)
 
 
-def test_pearson_undefined_cases_are_nan():
-    assert math.isnan(pearson_correlation([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]))  # constant truth
-    assert math.isnan(pearson_correlation([1.0, 2.0, 3.0], [2.0, 2.0, 2.0]))  # constant pred
-    assert math.isnan(pearson_correlation([1.0], [2.0]))  # one sample
+def test_pearson_undefined_cases_are_nan_and_warned_like_scipy():
+    # was NaN with no warning; scipy.stats.pearsonr warns ConstantInputWarning
+    with pytest.warns(ConstantInputWarning, match="not defined.*: y_true is constant\\.$"):
+        assert math.isnan(pearson_correlation([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]))
+    with pytest.warns(ConstantInputWarning, match=": y_pred is constant\\.$"):
+        assert math.isnan(pearson_correlation([1.0, 2.0, 3.0], [2.0, 2.0, 2.0]))
+    with pytest.warns(ConstantInputWarning, match="y_true and y_pred are constant"):
+        assert math.isnan(pearson_correlation([1.0, 1.0], [2.0, 2.0]))
+    with pytest.warns(DegenerateDataWarning, match=r"fewer than 2 samples.*1 sample"):
+        assert math.isnan(pearson_correlation([1.0], [2.0]))
+    # two targets: the warning names the target; the defined one is unaffected
+    with pytest.warns(ConstantInputWarning, match=r"y_pred is constant \(target 1\)"):
+        raw = pearson_correlation(
+            [[1, 1], [2, 2], [3, 3]], [[1, 5], [2, 5], [3, 5]], multioutput="raw_values"
+        )
+    assert raw[0] == pytest.approx(1.0) and math.isnan(raw[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a defined correlation warns nothing
+        assert pearson_correlation([1.0, 2.0, 3.0], [1.0, 3.0, 2.0]) == pytest.approx(0.5)
 
 
 def test_pearson_matches_numpy_on_random_data():
@@ -332,8 +352,13 @@ def test_shot_metrics_by_hand():
 
 
 def test_shot_metrics_empty_region_is_nan_with_n_zero():
-    # every test sample in bin 0 (many-shot): medium and few are empty
-    result = shot_metrics([0.1, 0.2], [0.0, 0.0], label_density=TRAIN_DENSITY, many=4, few=2)
+    # every test sample in bin 0 (many-shot): medium and few are empty (documented, warned)
+    with pytest.warns(
+        EmptyRegionWarning,
+        match=r"No test sample of the 2 falls in the shot region\(s\) 'medium' \(2 to 4 "
+        r"training targets per bin\); 'few' \(fewer than 2 training targets per bin\)",
+    ):
+        result = shot_metrics([0.1, 0.2], [0.0, 0.0], label_density=TRAIN_DENSITY, many=4, few=2)
     assert result["many"]["n"] == 2
     for region in ("medium", "few"):
         assert result[region]["n"] == 0
@@ -618,8 +643,10 @@ def test_shot_scorer_sign_and_values():
     assert make_shot_scorer("mse", "all")(model, X, y) == pytest.approx(-6.25)
     assert make_shot_scorer("mae", "many", many=4, few=3)(model, X, y) == pytest.approx(-0.5)
     assert make_shot_scorer("gm", "few", many=4, few=3)(model, X, y) == pytest.approx(-3.5)
-    # medium (3 <= count <= 4): no bin -> NaN
-    assert math.isnan(make_shot_scorer("mae", "medium", many=4, few=3)(model, X, y))
+    # medium (3 <= count <= 4): no bin -> the balanced MAE over the occupied bins 0 and 3
+    # (8 test rows each, errors 0.5 and 3.5): (0.5 + 3.5) / 2, with a warning (was NaN)
+    with pytest.warns(EmptyRegionWarning, match="'medium'-shot region .* none of the 16"):
+        assert make_shot_scorer("mae", "medium", many=4, few=3)(model, X, y) == -2.0
     # Pearson is greater-is-better: not negated
     pearson_model = LinearRegression().fit(np.c_[y], y + 1)
     scorer = make_shot_scorer("pearson", "all", label_density=TRAIN_DENSITY)
@@ -775,3 +802,202 @@ def test_docstring_examples():
     )
     assert result.attempted > 20
     assert result.failed == 0
+
+
+# ------------------------------------- empty shot regions in a test fold (issue 13.6)
+# 50 targets packed near 1 and 10 fives; KFold(3) without shuffling puts the fives in
+# the last test fold only.
+Y_PACKED = np.r_[np.linspace(1.0, 1.01, 50), [5.0] * 10]
+X_PACKED = np.zeros((60, 1))
+STEP = 0.01 / 49  # spacing of the packed targets
+
+
+def _constant_model(value=0.0):
+    return DensityWeightedRegressor(DummyRegressor(strategy="constant", constant=value))
+
+
+def _packed_fold_scores(c):
+    """Hand values of -few-shot MAE for a constant prediction c on the three folds.
+
+    Fold 1 (rows 0-19): the training fold (rows 20-59) spans [1.0041, 5] in 50 LDS bins
+    of width 0.08; its 30 packed targets share bin 0 (medium: 20 <= 30 <= 100), and every
+    test row lands there, so the few region is empty and the fallback is the balanced
+    MAE over that one bin: the plain MAE. Fold 2 (rows 20-39): the same, bin 0 holds 30.
+    Fold 3 (rows 40-59): the training fold (rows 0-39) spans 0.008 in 50 bins of at most
+    one target each, so all 20 test rows are few-shot.
+    """
+    return -np.array(
+        [
+            np.mean(np.abs(Y_PACKED[0:20] - c)),
+            np.mean(np.abs(Y_PACKED[20:40] - c)),
+            np.mean(np.abs(Y_PACKED[40:60] - c)),
+        ]
+    )
+
+
+def test_shot_scorer_falls_back_to_the_balanced_error_in_cross_validation():
+    with pytest.warns(EmptyRegionWarning) as record:
+        scores = cross_val_score(
+            _constant_model(0.0), X_PACKED, Y_PACKED, cv=KFold(3), scoring=few_shot_mae_scorer
+        )
+    # was [nan, nan, -2.0...]: now finite, each number by hand
+    expected = -np.array(
+        [1 + STEP * 9.5, 1 + STEP * 29.5, (10 + STEP * 445 + 50) / 20]  # mean of rows
+    )
+    np.testing.assert_allclose(scores, expected, rtol=1e-12)
+    np.testing.assert_allclose(scores, _packed_fold_scores(0.0), rtol=1e-12)
+    messages = [str(w.message) for w in record if w.category is EmptyRegionWarning]
+    assert len(messages) == 2  # folds 1 and 2
+    assert all("'few'-shot region (fewer than 20 training targets per bin)" in m for m in messages)
+    assert all("holds none of the 20 test rows" in m for m in messages)
+    assert all("balanced MAE over the 1 training bin(s)" in m for m in messages)
+
+
+def test_shot_scorer_fallback_weighs_occupied_bins_equally():
+    # training bins [0, 2) and [2, 4] hold 30 each: both medium, the few region is empty
+    density = LabelDensity(n_bins=2, bin_range=(0.0, 4.0), ks=1).fit([0.5] * 30 + [3.5] * 30)
+    scorer = make_shot_scorer("mae", "few", label_density=density)
+    zero = DummyRegressor(strategy="constant", constant=0.0).fit(np.zeros((4, 1)), np.zeros(4))
+    y_test = np.array([1.0, 1.0, 1.0, 3.0])  # bin 0: three errors of 1; bin 1: one of 3
+    with pytest.warns(EmptyRegionWarning, match=r"balanced MAE over the 2 training bin\(s\)"):
+        score = scorer(zero, np.zeros((4, 1)), y_test)
+    assert score == -2.0  # (1 + 3) / 2 bins; the plain MAE would be 1.5
+    # MSE and GM fall back the same way: (1 + 9) / 2 and the bin-weighted geometric mean
+    with pytest.warns(EmptyRegionWarning):
+        assert make_shot_scorer("mse", "few", label_density=density)(
+            zero, np.zeros((4, 1)), y_test
+        ) == pytest.approx(-5.0)
+    with pytest.warns(EmptyRegionWarning):
+        gm = make_shot_scorer("gm", "few", label_density=density)(zero, np.zeros((4, 1)), y_test)
+    assert gm == pytest.approx(-math.sqrt(3.0))  # exp(0.5 log 1 + 0.5 log 3)
+    # Pearson needs two rows: a region of one falls back too; it is greater-is-better
+    model = LinearRegression().fit(np.c_[[0.5, 3.0, 3.5]], [0.5, 3.0, 3.5])
+    X_one_few = np.c_[[0.5, 0.6, 3.5]]  # bin 0 (30 training targets) twice, bin 3 (1) once
+    narrow = LabelDensity(n_bins=4, bin_range=(0.0, 4.0), ks=1).fit([0.5] * 30 + [3.5])
+    with pytest.warns(EmptyRegionWarning, match="holds 1, fewer than the 2 that Pearson"):
+        r = make_shot_scorer("pearson", "few", label_density=narrow, many=100, few=20)(
+            model, X_one_few, np.array([0.5, 0.6, 3.5])
+        )
+    assert r == pytest.approx(1.0)  # exact predictions: balanced r over bins 0 and 3 is 1
+
+
+def test_shot_scorer_with_an_occupied_region_does_not_warn():
+    density = LabelDensity(n_bins=2, bin_range=(0.0, 4.0), ks=1).fit([0.5] * 30 + [3.5] * 3)
+    zero = DummyRegressor(strategy="constant", constant=0.0).fit(np.zeros((2, 1)), [0.0, 0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        score = make_shot_scorer("mae", "few", label_density=density)(
+            zero, np.zeros((2, 1)), np.array([1.0, 3.0])
+        )
+    assert score == -3.0  # only the 3.0 is few-shot
+
+
+def test_dir_search_scores_stay_finite_with_empty_regions():
+    from skdir.model_selection import DIRSearchCV
+
+    search = DIRSearchCV(
+        _constant_model(),
+        {"regressor__constant": [0.0, 1.0]},
+        n_trials=4,
+        scoring=few_shot_mae_scorer,
+        cv=KFold(3),
+        random_state=0,
+    )
+    with pytest.warns(EmptyRegionWarning, match="'few'-shot region"):
+        search.fit(X_PACKED, Y_PACKED)
+    results = search.cv_results_
+    assert np.isfinite(results["mean_test_score"]).all()  # was NaN for every trial
+    for i, params in enumerate(results["params"]):
+        c = params["regressor__constant"]
+        folds = [results[f"split{k}_test_score"][i] for k in range(3)]
+        np.testing.assert_allclose(folds, _packed_fold_scores(c), rtol=1e-12)
+        assert results["mean_test_score"][i] == pytest.approx(np.mean(_packed_fold_scores(c)))
+    # constant 1 is closer to every fold's targets: mean -(0.0019 + 0.0060 + 2.0045) / 3
+    assert search.best_params_ == {"regressor__constant": 1.0}
+    assert search.best_score_ == pytest.approx(
+        -(STEP * 9.5 + STEP * 29.5 + (STEP * 445 + 40) / 20) / 3
+    )
+
+
+# ---------------------------------------- density inside ensembles (issue 13.11)
+# every seventh training target is rare: LDS bins [0.5, 2) and [2, 3.5] count 30 and 5
+Y_ENSEMBLE = np.tile([0.5] * 6 + [3.5], 5)
+X_ENSEMBLE = np.zeros((35, 1))
+Y_ENSEMBLE_TEST = np.array([0.5, 3.5, 3.0])  # 3.5 and 3.0 are few-shot (5 < 20)
+
+
+def _dwr(value):
+    return DensityWeightedRegressor(
+        DummyRegressor(strategy="constant", constant=value), weighter=LDSWeighter(n_bins=2, ks=1)
+    )
+
+
+def test_shot_scorer_finds_the_density_in_voting_and_stacking():
+    voting = VotingRegressor([("a", _dwr(0.0)), ("b", _dwr(2.0))]).fit(X_ENSEMBLE, Y_ENSEMBLE)
+    density = get_label_density(voting)
+    assert density is voting.estimators_[0].weighter_.label_density_
+    assert density.counts_.tolist() == [30.0, 5.0]
+    # the vote predicts (0 + 2) / 2 = 1: few-shot errors |3.5 - 1| and |3.0 - 1|
+    assert few_shot_mae_scorer(voting, X_ENSEMBLE[:3], Y_ENSEMBLE_TEST) == pytest.approx(-2.25)
+    assert few_shot_mse_scorer(voting, X_ENSEMBLE[:3], Y_ENSEMBLE_TEST) == pytest.approx(
+        -(2.5**2 + 2.0**2) / 2
+    )
+    stacking = StackingRegressor(
+        [("a", _dwr(0.0)), ("b", _dwr(2.0))],
+        final_estimator=DummyRegressor(strategy="constant", constant=1.0),
+    ).fit(X_ENSEMBLE, Y_ENSEMBLE)
+    assert get_label_density(stacking).counts_.tolist() == [30.0, 5.0]
+    assert few_shot_mae_scorer(stacking, X_ENSEMBLE[:3], Y_ENSEMBLE_TEST) == pytest.approx(-2.25)
+    # the density can also sit in the final estimator only
+    final_only = StackingRegressor(
+        [("a", DummyRegressor()), ("b", DummyRegressor(strategy="median"))],
+        final_estimator=_dwr(1.0),
+    ).fit(X_ENSEMBLE, Y_ENSEMBLE)
+    assert get_label_density(final_only) is final_only.final_estimator_.weighter_.label_density_
+    assert few_shot_mae_scorer(final_only, X_ENSEMBLE[:3], Y_ENSEMBLE_TEST) == pytest.approx(-2.25)
+    # nested: a voting ensemble inside a pipeline inside a search
+    search = GridSearchCV(
+        make_pipeline(StandardScaler(), VotingRegressor([("a", _dwr(0.0)), ("b", _dwr(2.0))])),
+        {"standardscaler__with_mean": [True]},
+        cv=KFold(5),
+    ).fit(X_ENSEMBLE, Y_ENSEMBLE)
+    assert few_shot_mae_scorer(search, X_ENSEMBLE[:3], Y_ENSEMBLE_TEST) == pytest.approx(-2.25)
+
+
+def test_shot_scorer_in_cross_validation_of_a_voting_ensemble():
+    voting = VotingRegressor([("a", _dwr(0.0)), ("b", _dwr(2.0))])
+    # KFold(5): every training fold holds 24 of 0.5 and 4 of 3.5, every test fold 6 and 1;
+    # the test 3.5 is few-shot (4 < 20): error |3.5 - 1| = 2.5 in every fold
+    scores = cross_val_score(
+        voting, X_ENSEMBLE, Y_ENSEMBLE, cv=KFold(5), scoring=few_shot_mae_scorer
+    )
+    np.testing.assert_allclose(scores, [-2.5] * 5)
+
+
+def test_ensembles_without_a_density_say_how_to_pass_one():
+    voting = VotingRegressor([("a", DummyRegressor()), ("b", Ridge())]).fit(X_ENSEMBLE, Y_ENSEMBLE)
+    with pytest.raises(
+        ValueError,
+        match=r"VotingRegressor exposes no fitted label_density_ .*estimators_, "
+        r"named_estimators_, final_estimator_.*make_shot_scorer\(\.\.\., label_density=",
+    ):
+        few_shot_mae_scorer(voting, X_ENSEMBLE[:3], Y_ENSEMBLE_TEST)
+    # the scorer's own density is then used
+    density = LabelDensity(n_bins=2, ks=1).fit(Y_ENSEMBLE)
+    scorer = make_shot_scorer("mae", "few", label_density=density)
+    mean = Y_ENSEMBLE.mean()  # both members predict the mean (Ridge on a constant X)
+    expected = -(abs(3.5 - mean) + abs(3.0 - mean)) / 2
+    assert scorer(voting, X_ENSEMBLE[:3], Y_ENSEMBLE_TEST) == pytest.approx(expected)
+
+
+def test_per_column_densities_of_multioutput_members_are_not_used_silently():
+    Y2 = np.column_stack([Y_ENSEMBLE, Y_ENSEMBLE[::-1]])
+    model = MultiOutputRegressor(_dwr(0.0)).fit(X_ENSEMBLE, Y2)
+    with pytest.raises(ValueError, match=r"fitted on 1 target\(s\) but y has 2"):
+        few_shot_mae_scorer(model, X_ENSEMBLE[:3], Y2[:3])
+    # a bagged member's density comes from a bootstrap sample: used with a warning
+    bagging = BaggingRegressor(_dwr(0.0), n_estimators=2, random_state=0).fit(
+        X_ENSEMBLE, Y_ENSEMBLE
+    )
+    with pytest.warns(UserWarning, match="bootstrap sample"):
+        assert get_label_density(bagging) is bagging.estimators_[0].weighter_.label_density_
