@@ -94,8 +94,18 @@ def _check_kernel(kernel: object, ks: object, sigma: object) -> None:
         raise ValueError(f"Unknown kernel {kernel!r}; choose one of {', '.join(KERNELS)}.")
     if isinstance(ks, bool) or not isinstance(ks, Integral) or ks < 1 or ks % 2 == 0:
         raise ValueError(f"ks must be an odd positive integer (the window length), got {ks!r}.")
-    if isinstance(sigma, bool) or not isinstance(sigma, Real) or not sigma > 0:
-        raise ValueError(f"sigma must be a positive number, got {sigma!r}.")
+    if isinstance(sigma, bool) or not isinstance(sigma, Real) or not 0 < sigma < math.inf:
+        raise ValueError(f"sigma must be a positive finite number, got {sigma!r}.")
+
+
+def _valid_clip(clip: object) -> bool:
+    """Whether ``clip`` is a pair of numbers with ``0 <= low <= high``."""
+    try:
+        low, high = clip  # type: ignore[misc]
+    except (TypeError, ValueError):
+        return False
+    numbers = all(isinstance(v, Real) and not isinstance(v, bool) for v in (low, high))
+    return numbers and 0 <= low <= high  # type: ignore[operator]
 
 
 def _per_target(value: object, n_targets: int, name: str) -> list:
@@ -134,6 +144,18 @@ def _per_target_range(value: object, n_targets: int) -> list:
 # Ranges narrower than this (relative to the values) are treated as constant: their bin
 # widths would underflow to subnormal numbers and the densities overflow.
 _MIN_RELATIVE_RANGE = 1e-12
+#: Most bins a density may have (all targets together): 80 MB of counts. More is a
+#: mistake (a bin width far below the targets' resolution), not a density.
+MAX_BINS = 10_000_000
+
+
+def _check_n_bins(count: int, target: int, how: str) -> None:
+    if count > MAX_BINS:
+        raise ValueError(
+            f"{how} gives {count:.4g} bins for target {target}, more than the {MAX_BINS:,} a "
+            "label density may have; use fewer bins or a wider bin_width (LDS uses tens "
+            "to hundreds of bins)."
+        )
 
 
 class LabelDensity(BaseEstimator):
@@ -272,6 +294,12 @@ class LabelDensity(BaseEstimator):
             for k in range(n_targets)
         ]
         self.n_bins_ = tuple(len(edges) - 1 for edges in self.bin_edges_)
+        if math.prod(self.n_bins_) > MAX_BINS:
+            raise ValueError(
+                f"The joint grid of {' x '.join(map(str, self.n_bins_))} bins has more than "
+                f"the {MAX_BINS:,} a label density may have (joint or not, the counts are "
+                "kept on the grid); use fewer bins per target."
+            )
         self.n_targets_ = n_targets
         self.n_samples_ = len(y)
         self._y_ndim = y.ndim
@@ -322,13 +350,20 @@ class LabelDensity(BaseEstimator):
                 )
         else:
             low, high = float(bin_range[0]), float(bin_range[1])
+        if not math.isfinite(high - low):
+            raise ValueError(
+                f"The range of target {target}, [{low:g}, {high:g}], overflows float64 "
+                "(its width is not finite); rescale the targets before binning them."
+            )
         if width is not None:
-            if isinstance(width, bool) or not isinstance(width, Real) or not width > 0:
-                raise ValueError(f"bin_width must be a positive number, got {width!r}.")
+            if isinstance(width, bool) or not isinstance(width, Real) or not 0 < width < math.inf:
+                raise ValueError(f"bin_width must be a positive finite number, got {width!r}.")
             count = max(1, math.ceil(round((high - low) / float(width), 6)))
+            _check_n_bins(count, target, f"bin_width={width!r} over [{low:g}, {high:g}]")
             return low + float(width) * np.arange(count + 1, dtype=np.float64)
         if isinstance(n_bins, bool) or not isinstance(n_bins, Integral) or n_bins < 1:
             raise ValueError(f"n_bins must be an integer >= 1, got {n_bins!r}.")
+        _check_n_bins(int(n_bins), target, f"n_bins={n_bins!r}")
         return np.linspace(low, high, int(n_bins) + 1)
 
     # --------------------------------------------------------- bin lookup
@@ -502,8 +537,11 @@ class LabelDensity(BaseEstimator):
         """
         if reweight not in ("sqrt_inv", "inverse"):
             raise ValueError(f"reweight must be 'sqrt_inv' or 'inverse', got {reweight!r}.")
-        if clip is not None and (len(clip) != 2 or not 0 <= clip[0] <= clip[1]):
-            raise ValueError(f"clip must be (low, high) with 0 <= low <= high, got {clip!r}.")
+        if clip is not None and not _valid_clip(clip):
+            raise ValueError(
+                f"clip must be (low, high) with 0 <= low <= high (bounds on the per-bin "
+                f"counts, e.g. (5, 1000)), got {clip!r}."
+            )
         columns = self._check_y(y)
         if len(columns) == 0:
             raise ValueError("y is empty; pass at least one target to weight.")
@@ -571,7 +609,11 @@ class LabelDensity(BaseEstimator):
         regions : ndarray of str, shape (n_samples,)
             ``"many"``, ``"medium"`` or ``"few"`` per sample.
         """
-        if not (np.isfinite(many) and np.isfinite(few)) or few > many or few < 0:
+        numbers = all(
+            isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v)
+            for v in (many, few)
+        )
+        if not numbers or few > many or few < 0:  # type: ignore[operator]
             raise ValueError(
                 f"Shot thresholds must satisfy 0 <= few <= many, got few={few}, many={many}; "
                 "'many' is the count above which a bin is many-shot, 'few' the count below "

@@ -506,7 +506,7 @@ class TargetDistributionNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseE
                 f"z contains {kind}; only finite values can be mapped back to the target "
                 "scale. Check the regressor whose predictions are inverted."
             )
-        columns = z.reshape(len(z), -1)
+        columns = z.reshape(len(z), self.n_targets_)  # also for 0 rows
         out = (
             np.column_stack([m.inverse(columns[:, k]) for k, m in enumerate(self._maps)])
             if len(columns)

@@ -301,6 +301,14 @@ class DenseWeighter(_WeighterMixin, BaseEstimator):
         self.grid_size = grid_size
 
     def _make_kde(self, data: NDArray[np.float64]) -> gaussian_kde:
+        with np.errstate(over="ignore", invalid="ignore"):
+            variance = np.var(data, axis=0)
+        if not np.isfinite(variance).all():
+            raise ValueError(
+                "The targets are too large for a kernel density estimate: their variance "
+                "overflows float64. Rescale y (e.g. divide it by its largest absolute value) "
+                "before weighting."
+            )
         try:
             return gaussian_kde(data.T, bw_method=self.bandwidth)
         except np.linalg.LinAlgError as exc:

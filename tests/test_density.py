@@ -45,7 +45,7 @@ def test_other_windows_by_hand():
         ({"kernel": "box"}, "Unknown kernel 'box'"),
         ({"ks": 4}, "ks must be an odd positive integer"),
         ({"ks": 0}, "ks must be an odd positive integer"),
-        ({"sigma": 0}, "sigma must be a positive number"),
+        ({"sigma": 0}, "sigma must be a positive finite number"),
         ({"normalize": "l2"}, "normalize must be 'max' or 'sum'"),
     ],
 )
@@ -290,3 +290,40 @@ def test_query_errors():
         density.weights(Y_SMALL, clip=(5, 1))
     with pytest.raises(ValueError, match="leading shape"):
         density.smooth(np.ones(7))
+
+
+# ------------------------------------------------ sweep of bad inputs (issue 13)
+def test_bin_counts_beyond_a_density_are_a_clear_error():
+    y = np.linspace(0.0, 6.0, 40)
+    # used to try to allocate 6e12 bins (MemoryError) or 8 GB of counts
+    with pytest.raises(ValueError, match=r"bin_width=1e-12 over \[0, 6\] gives 6e\+12 bins"):
+        LabelDensity(bin_width=1e-12).fit(y)
+    with pytest.raises(ValueError, match=r"n_bins=1000000000 gives 1e\+09 bins.*10,000,000"):
+        LabelDensity(n_bins=10**9).fit(y)
+    with pytest.raises(ValueError, match="joint grid of 5000 x 5000 bins"):
+        LabelDensity(n_bins=5000).fit(np.c_[y, y[::-1]])
+    # the largest allowed grid still works: 10**7 bins of one target
+    assert LabelDensity(n_bins=10**7, ks=1).fit(y).counts_.sum() == 40
+
+
+def test_overflowing_ranges_and_infinite_widths_are_rejected():
+    with pytest.raises(ValueError, match=r"\[-1e\+308, 1e\+308\], overflows float64"):
+        LabelDensity().fit([1e308, -1e308])  # bins were NaN: "no negative elements"
+    with pytest.raises(ValueError, match="sigma must be a positive finite number, got inf"):
+        kernel_window("gaussian", 5, np.inf)  # was an OverflowError inside scipy
+
+
+def test_weights_and_regions_reject_non_numeric_options():
+    density = LabelDensity(bin_width=0.1, ks=1).fit([0.0, 0.1, 0.1, 0.2, 0.2, 0.2, 0.9])
+    with pytest.raises(ValueError, match=r"clip must be \(low, high\).*got 'ab'"):
+        density.weights([0.0], clip="ab")  # was a TypeError comparing int and str
+    with pytest.raises(ValueError, match="Shot thresholds must satisfy 0 <= few <= many"):
+        density.shot_regions([0.0], many="a", few=2)  # was a TypeError from np.isfinite
+    with pytest.raises(ValueError, match="Shot thresholds must satisfy"):
+        density.shot_regions([0.0], many=None, few=2)
+    # numpy numbers are numbers: the hand values of the class example
+    regions = density.shot_regions([0.0, 0.1, 0.2], many=np.int64(2), few=np.float32(2))
+    assert regions.tolist() == ["few", "medium", "many"]
+    weights = density.weights([0.0, 0.2], reweight="inverse", smooth=False, clip=np.array([2, 3]))
+    # clipped counts 2 and 3 -> weights 1/2 and 1/3, scaled to mean 1: 1.2 and 0.8
+    np.testing.assert_allclose(weights, [1.2, 0.8])

@@ -676,3 +676,26 @@ def test_make_bags_of_a_dataframe_keeps_columns_through_a_pipeline():
         "max__a",
         "max__b",
     ]
+
+
+# ------------------------------------------------ sweep of bad inputs (issue 13)
+def test_bags_of_too_many_dimensions_are_named_as_bags():
+    # a list of 3-D "bags" and a 4-D array used to fail in the 2-D table check
+    # ("Found array with dim 4 ... dim <= 2 is required")
+    with pytest.raises(ValueError, match=r"Bag 0 has shape \(2, 2, 2\); a bag must be 2-D"):
+        FragmentAggregator().fit([np.ones((2, 2, 2))])
+    with pytest.raises(
+        ValueError, match=r"or a 3-D array .* got an array of shape \(2, 2, 2, 2\)"
+    ):
+        FragmentAggregator().fit(np.ones((2, 2, 2, 2)))
+    with pytest.raises(ValueError, match="Bag 0 is not a numeric 2-D array"):
+        FragmentAggregator().fit([[[1.0, 2.0], [3.0]]])  # ragged fragments
+    # a list of 1-D rows is still a table of one-fragment bags
+    np.testing.assert_array_equal(FragmentAggregator().fit_transform([[1.0, 2.0]]), [[1.0, 2.0]])
+
+
+def test_make_bags_checks_the_fragment_targets_before_counting_them():
+    with pytest.raises(ValueError, match="y_frag must be 1-D or 2-D, got a scalar"):
+        make_bags(np.ones((4, 2)), [0, 0, 1, 1], 3.0)  # was "len() of unsized object"
+    _, y, _ = make_bags(np.ones((4, 2)), [0, 0, 1, 1], [[1.0], [3.0], [5.0], [9.0]])
+    assert y.tolist() == [[2.0], [7.0]]

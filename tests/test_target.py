@@ -274,3 +274,18 @@ def test_use_before_fit():
         TargetDistributionNormalizer().inverse_transform(np.zeros(3))
     with pytest.raises(NotFittedError):
         TargetDistributionNormalizer().transform(np.zeros(3))
+
+
+# ------------------------------------------------ sweep of bad inputs (issue 13)
+def test_inverse_transform_of_no_rows_and_of_infinity():
+    normalizer = TargetDistributionNormalizer("standard").fit([1.0, 2.0, 3.0])
+    # was "cannot reshape array of size 0 into shape (0,newaxis)"
+    assert normalizer.inverse_transform(np.zeros(0)).shape == (0,)
+    two = TargetDistributionNormalizer("standard").fit(np.c_[[1.0, 2.0, 3.0], [0.0, 0.0, 3.0]])
+    assert two.inverse_transform(np.zeros((0, 2))).shape == (0, 2)
+    # mean 2, population std sqrt(2/3): z = 1 maps to 2 + sqrt(2/3)
+    assert normalizer.inverse_transform(np.array([1.0]))[0] == pytest.approx(2 + np.sqrt(2 / 3))
+    with pytest.raises(ValueError, match="z contains infinity; only finite values"):
+        normalizer.inverse_transform(np.array([np.inf]))
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        normalizer.inverse_transform(np.array([1.0 + 0j]))

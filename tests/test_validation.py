@@ -230,3 +230,35 @@ def test_complex_torch_batch_is_not_a_target():
     # rejects a complex tensor if one is passed as an array-like
     with pytest.raises(ValueError, match="Complex data not supported"):
         check_target(torch.tensor([1.0 + 1j, 2.0]).numpy())
+
+
+# --------------------- sweep of bad inputs in modules without a test file of this item
+def test_dense_weighter_names_an_overflowing_variance():
+    y = np.r_[np.linspace(0.0, 1.0, 39), 1e308]
+    # was scipy's "array must not contain infs or NaNs" from inside the KDE
+    with pytest.raises(ValueError, match=r"variance overflows float64\. Rescale y"):
+        DenseWeighter().fit(y)
+    # rescaled, the same targets weigh: the outlier is the rarest, the mean weight is 1
+    weights = DenseWeighter().fit_transform(y / 1e308)
+    assert weights.mean() == pytest.approx(1.0) and weights.argmax() == 39
+
+
+def test_relevance_helpers_check_their_inputs():
+    y = np.array([5.0, 1.0, 2.0, 9.0, 3.0])
+    # phi of another length used to fail with an IndexError inside the sort
+    with pytest.raises(ValueError, match="phi has 3 values but y has 5; give one relevance"):
+        rare_segments(y, [0.9, 0.8, 0.0], 0.5)
+    with pytest.raises(ValueError, match="phi contains NaN"):
+        rare_segments(y, [0.9, np.nan, 0.0, 1.0, 0.0], 0.5)
+    with pytest.raises(ValueError, match="y contains NaN"):
+        rare_segments([5.0, np.nan], [0.9, 0.8], 0.5)
+    segment, is_rare = rare_segments(y, [0.9, 0.8, 0.0, 1.0, 0.0], 0.5)
+    assert segment.tolist() == [2, 0, 1, 2, 1] and is_rare.tolist() == [True, False, True]
+    # pchip_relevance read every entry of a 2-D y as one target; NaN gave NaN relevance
+    with pytest.raises(ValueError, match="y has 2 target columns but at most 1"):
+        pchip_relevance(np.ones((3, 2)), [[0, 0, 0], [1, 1, 0]])
+    with pytest.raises(ValueError, match="y contains NaN"):
+        pchip_relevance([0.5, np.nan], [[0, 0, 0], [1, 1, 0]])
+    np.testing.assert_allclose(
+        pchip_relevance([[0.0], [0.5], [2.0]], [[0, 0, 0], [1, 1, 0]]), [0.0, 0.5, 1.0]
+    )

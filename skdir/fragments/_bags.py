@@ -49,12 +49,23 @@ class FlatBags:
 
 
 def is_bag_input(X: Any) -> bool:
-    """Whether ``X`` is bags (list of 2-D arrays or a 3-D array) rather than a 2-D table."""
+    """Whether ``X`` is bags (list of 2-D arrays or a 3-D array) rather than a 2-D table.
+
+    A list whose first item has more than two dimensions, and an array of more
+    than three, count as (malformed) bags, so that the bag validation names the
+    problem instead of a table check asking for two dimensions.
+    """
     if isinstance(X, list | tuple) or (isinstance(X, np.ndarray) and X.dtype == object):
-        return len(X) == 0 or np.ndim(X[0]) == 2
-    return getattr(X, "ndim", None) == 3 or (
-        hasattr(X, "shape") and len(getattr(X, "shape", ())) == 3
-    )
+        if len(X) == 0:
+            return True
+        try:
+            return np.ndim(X[0]) >= 2
+        except ValueError:  # a ragged nested list: let the bag checks describe it
+            return True
+    ndim = getattr(X, "ndim", None)
+    if ndim is None and hasattr(X, "shape"):
+        ndim = len(X.shape)
+    return ndim is not None and ndim >= 3
 
 
 def _is_frame(bag: Any) -> bool:

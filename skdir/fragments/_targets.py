@@ -414,7 +414,7 @@ def make_bags(
         bags = [frame_like(X_frag, bag, rows) for bag, rows in zip(bags, index, strict=True)]
     y = None
     if y_frag is not None:
-        y_frag = np.asarray(y_frag)
+        y_frag = check_target(y_frag, name="y_frag", max_targets=np.inf)  # type: ignore[arg-type]
         if len(y_frag) != len(X):
             raise ValueError(
                 f"y_frag has {len(y_frag)} rows but X_frag has {len(X)}; give one target "
