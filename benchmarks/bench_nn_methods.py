@@ -3,16 +3,17 @@
     python benchmarks/bench_nn_methods.py [--quick] [--seeds N] [--variants NAME ...]
                                           [--device cpu|cuda|auto] [--threads T] [--data PATH]
 
-Balanced MSE (BMC), RankSim, ConR, feature-norm ordinality (hinge + fine-tuning stage),
-mixup, C-Mixup and input noise + feature dropout, each switched on alone on top of
+Balanced MSE (BMC, ``criterion=BalancedMSELoss``), the regularizers RankSim, ConR and
+feature-norm ordinality (hinge + fine-tuning stage), and the augmentations mixup,
+C-Mixup and input noise + feature dropout, each switched on alone on top of
 DIRRegressor's defaults (MLP 768 -> 256 -> 1, AdamW lr 1e-3, batch 64, early stopping
 on the official validation split), then the combinations listed in ``VARIANTS``.
 Inputs are the 768 MiniLM embedding columns standardised on the training split; the
 table reports the test split: all/many/medium/few MSE (shot regions from the training
 targets, ``LabelDensity(bin_width=0.1)``), balanced (bin-averaged) MSE, Pearson r,
 epochs, seconds per epoch and its overhead against vanilla. Mean ± std over seeds.
-The uncertainty-weighted multi-task loss needs two targets and is not run here
-(STS-B has one).
+The uncertainty-weighted multi-task loss (``criterion=UncertaintyWeightedLoss``) needs
+two targets and is not run here (STS-B has one).
 
 ``--quick`` runs 2 seeds instead of 5.
 """
@@ -27,24 +28,41 @@ import numpy as np
 import torch
 from _stsb_dir import DEFAULT_DATA, dir_scores, load_stsb_dir
 
-from skdir.nn import DIRRegressor
+from skdir.nn import (
+    BalancedMSELoss,
+    CMixup,
+    ConR,
+    DIRRegressor,
+    FeatureDropout,
+    FeatureNormOrder,
+    GaussianNoise,
+    Mixup,
+    RankSim,
+)
+from skdir.weighting import LDSWeighter
 
+BMSE = {"criterion": BalancedMSELoss}
+LDS = {"weighter": LDSWeighter()}
+RANKSIM = ("ranksim", RankSim(weight=100.0))
+CONR = ("conr", ConR(weight=1.0))
 VARIANTS: dict[str, dict] = {
     "vanilla": {},
-    "+BMSE": {"loss": "bmse"},
-    "+RankSim": {"ranksim_weight": 100.0},
-    "+ConR": {"conr_weight": 1.0},
-    "+NormOrder": {"norm_order_weight": 1.0, "norm_finetune_epochs": 5},
-    "+Mixup": {"mixup": "mixup"},
-    "+C-Mixup": {"mixup": "c_mixup"},
-    "+Noise+Drop": {"input_noise": 0.1, "feature_dropout": 0.1},
-    "+LDS": {"lds": True},
-    "+ConR+RankSim": {"conr_weight": 1.0, "ranksim_weight": 100.0},
-    "+LDS+ConR+RankSim": {"lds": True, "conr_weight": 1.0, "ranksim_weight": 100.0},
-    "+ConR+C-Mixup": {"conr_weight": 1.0, "mixup": "c_mixup"},
-    "+ConR+BMSE": {"conr_weight": 1.0, "loss": "bmse"},
-    "+LDS+ConR+BMSE": {"lds": True, "conr_weight": 1.0, "loss": "bmse"},
-    "+LDS+C-Mixup+BMSE": {"lds": True, "mixup": "c_mixup", "loss": "bmse"},
+    "+BMSE": BMSE,
+    "+RankSim": {"regularizers": [RANKSIM]},
+    "+ConR": {"regularizers": [CONR]},
+    "+NormOrder": {"regularizers": [("norm", FeatureNormOrder(weight=1.0, finetune_epochs=5))]},
+    "+Mixup": {"augment": Mixup()},
+    "+C-Mixup": {"augment": CMixup()},
+    "+Noise+Drop": {
+        "augment": [("noise", GaussianNoise(std=0.1)), ("dropout", FeatureDropout(p=0.1))]
+    },
+    "+LDS": LDS,
+    "+ConR+RankSim": {"regularizers": [CONR, RANKSIM]},
+    "+LDS+ConR+RankSim": {**LDS, "regularizers": [CONR, RANKSIM]},
+    "+ConR+C-Mixup": {"regularizers": [CONR], "augment": CMixup()},
+    "+ConR+BMSE": {**BMSE, "regularizers": [CONR]},
+    "+LDS+ConR+BMSE": {**LDS, **BMSE, "regularizers": [CONR]},
+    "+LDS+C-Mixup+BMSE": {**LDS, **BMSE, "augment": CMixup()},
 }
 COLUMNS = ["all", "many", "medium", "few", "balanced", "pearson"]
 

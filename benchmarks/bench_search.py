@@ -43,14 +43,16 @@ from skdir.datasets import make_imbalanced_regression
 from skdir.metrics import balanced_mae_scorer
 from skdir.model_selection import DIRSearchCV
 from skdir.nn import DIRRegressor
+from skdir.weighting import LDSWeighter
 
 NET_SPACE = {
     "net__lr": FloatDistribution(1e-4, 3e-2, log=True),
     "net__optimizer__weight_decay": FloatDistribution(1e-6, 1e-1, log=True),
     "net__module__dropout": FloatDistribution(0.0, 0.5),
     "net__batch_size": CategoricalDistribution([32, 64, 128]),
-    "net__lds": CategoricalDistribution([False, True]),
-    "net__lds_sigma": FloatDistribution(0.5, 3.0),
+    # no LDS, or LDS with one of four kernel widths (a component's parameters cannot be
+    # searched while the component itself may be None, so sigma is part of the choice)
+    "net__weighter": [None, *(LDSWeighter(sigma=sigma) for sigma in (0.5, 1.0, 2.0, 3.0))],
 }
 
 
@@ -120,7 +122,10 @@ def run_optuna_integration(data, trials: int, max_epochs: int, cv) -> tuple:
         warnings.simplefilter("ignore")
         search = OptunaSearchCV(
             net_pipeline(max_epochs),
-            NET_SPACE,
+            {  # OptunaSearchCV takes distributions only (objects as in-memory choices)
+                name: CategoricalDistribution(value) if isinstance(value, list) else value
+                for name, value in NET_SPACE.items()
+            },
             n_trials=trials,
             cv=cv,
             scoring=balanced_mae_scorer,

@@ -4,7 +4,8 @@
 of the fold's training targets (fewer than 20 training samples); it reads the
 training label density that :class:`~skdir.nn.DIRRegressor` stores after ``fit``, so
 no test target decides which rows are rare. Label distribution smoothing
-(``lds=True``, Yang et al., ICML 2021) weights the rare training targets up.
+(``weighter=LDSWeighter()``, Yang et al., ICML 2021) weights the rare training targets
+up. Both use 30 bins: ``label_density`` sets the bins of the shot regions.
 
     python examples/cross_validation_scorers.py
 """
@@ -14,8 +15,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skdir.datasets import make_imbalanced_regression
+from skdir.density import LabelDensity
 from skdir.metrics import balanced_mae_scorer, few_shot_mae_scorer
 from skdir.nn import DIRRegressor
+from skdir.weighting import LDSWeighter
 
 X, y = make_imbalanced_regression(1200, 32, imbalance=1.0, random_state=0)
 cv = KFold(3, shuffle=True, random_state=0)
@@ -26,10 +29,10 @@ scoring = {
 }
 
 results = {}
-for name, lds in [("vanilla", False), ("LDS", True)]:
+for name, weighter in [("vanilla", None), ("LDS", LDSWeighter(n_bins=30))]:
     net = DIRRegressor(
-        lds=lds,
-        lds_bins=30,
+        weighter=weighter,
+        label_density=LabelDensity(n_bins=30),
         max_epochs=30,
         batch_size=128,
         random_state=0,

@@ -1,7 +1,8 @@
 """Quick start: a DIR pipeline, fitted and evaluated like any scikit-learn model.
 
 A standardiser and a :class:`~skdir.nn.DIRRegressor` with label distribution
-smoothing (LDS) and feature distribution smoothing (FDS, Yang et al., ICML 2021); the
+smoothing (LDS, the sample ``weighter``) and feature distribution smoothing (FDS, the
+``fds`` component; Yang et al., ICML 2021), each on 30 bins of the targets; the
 network learns targets normalised by :class:`~skdir.target.TargetDistributionNormalizer`
 while LDS and FDS see the skewed targets as given. Compared with the same network
 without LDS/FDS, per shot region of the training targets.
@@ -14,19 +15,22 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skdir.datasets import make_imbalanced_regression
+from skdir.density import LabelDensity
 from skdir.metrics import dir_report
-from skdir.nn import DIRRegressor
+from skdir.nn import DIRRegressor, FeatureDistributionSmoothing
 from skdir.target import TargetDistributionNormalizer
+from skdir.weighting import LDSWeighter
 
 X, y = make_imbalanced_regression(2000, 64, imbalance=1.0, random_state=0)
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
 
 few_shot_mae = {}
-for name, dir_params in [("vanilla", {}), ("LDS+FDS", {"lds": True, "fds": True})]:
+lds_fds = {"weighter": LDSWeighter(n_bins=30), "fds": FeatureDistributionSmoothing(n_bins=30)}
+for name, dir_params in [("vanilla", {}), ("LDS+FDS", lds_fds)]:
     model = make_pipeline(
         StandardScaler(),
         DIRRegressor(
-            lds_bins=30,
+            label_density=LabelDensity(n_bins=30),
             target_transformer=TargetDistributionNormalizer(),
             max_epochs=40,
             batch_size=128,

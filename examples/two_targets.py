@@ -1,8 +1,8 @@
 """Two skewed targets on different scales with one network.
 
 :class:`~skdir.nn.DIRRegressor` takes a 2-column ``y``: one output per target on a
-shared trunk. The label density is the joint 2-D grid of the two targets, so LDS
-weights up the rare *combinations*; the report gives the shot regions per target
+shared trunk. The LDS weighter bins the two targets on a joint 2-D grid (15 x 15), so
+it weights up the rare *combinations*; the report gives the shot regions per target
 (each target's own training bins) and their mean.
 
     python examples/two_targets.py
@@ -13,21 +13,23 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skdir.datasets import make_imbalanced_regression
+from skdir.density import LabelDensity
 from skdir.metrics import dir_report
 from skdir.nn import DIRRegressor
 from skdir.target import TargetDistributionNormalizer
+from skdir.weighting import LDSWeighter
 
 X, y = make_imbalanced_regression(2000, 64, n_targets=2, imbalance=1.0, random_state=0)
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
 print(f"targets: means {y.mean(axis=0).round(2)}, standard deviations {y.std(axis=0).round(2)}")
 
 balanced_mae = {}
-for name, lds in [("vanilla", False), ("LDS", True)]:
+for name, weighter in [("vanilla", None), ("LDS", LDSWeighter(n_bins=15))]:
     model = make_pipeline(
         StandardScaler(),
         DIRRegressor(
-            lds=lds,
-            lds_bins=15,
+            weighter=weighter,
+            label_density=LabelDensity(n_bins=15),
             target_transformer=TargetDistributionNormalizer(),
             max_epochs=40,
             batch_size=128,

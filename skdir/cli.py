@@ -7,7 +7,8 @@ and balanced errors per target and write a markdown report, a JSON of every figu
 and the plots to ``--out``.
 
 The DIR model is ``FragmentAggregator -> StandardScaler -> SMOGN -> DIRRegressor``
-(LDS + FDS) in an imbalanced-learn pipeline, with the target normalised by
+(LDS as ``weighter=LDSWeighter()``, FDS as ``fds=FeatureDistributionSmoothing()``) in
+an imbalanced-learn pipeline, with the target normalised by
 :class:`~skdir.target.TargetDistributionNormalizer` *inside* the regressor
 (``DIRRegressor(target_transformer=...)``): the network learns normalised targets
 while SMOGN's relevance, the LDS weights and the FDS bins see the targets as given,
@@ -82,7 +83,7 @@ def build_models(
     from sklearn.multioutput import MultiOutputRegressor
     from sklearn.preprocessing import StandardScaler
 
-    from .nn import DIRRegressor
+    from .nn import DIRRegressor, FeatureDistributionSmoothing
     from .resampling import SMOGN
     from .target import TargetDistributionNormalizer
     from .weighting import DensityWeightedRegressor, LDSWeighter
@@ -114,13 +115,20 @@ def build_models(
         "MLP+FDS": make_pipeline(
             *first_steps(),
             StandardScaler(),
-            net(fds=True, target_transformer=TargetDistributionNormalizer()),
+            net(
+                fds=FeatureDistributionSmoothing(),
+                target_transformer=TargetDistributionNormalizer(),
+            ),
         ),
         "MLP+SMOGN+LDS+FDS": make_pipeline(
             *first_steps(),
             StandardScaler(),
             SMOGN(random_state=random_state),
-            net(lds=True, fds=True, target_transformer=TargetDistributionNormalizer()),
+            net(
+                weighter=LDSWeighter(),
+                fds=FeatureDistributionSmoothing(),
+                target_transformer=TargetDistributionNormalizer(),
+            ),
         ),
     }
     if suite == "full":
@@ -132,7 +140,11 @@ def build_models(
         models["MLP+LDS+FDS"] = make_pipeline(
             *first_steps(),
             StandardScaler(),
-            net(lds=True, fds=True, target_transformer=TargetDistributionNormalizer()),
+            net(
+                weighter=LDSWeighter(),
+                fds=FeatureDistributionSmoothing(),
+                target_transformer=TargetDistributionNormalizer(),
+            ),
         )
     return models
 

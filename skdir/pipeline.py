@@ -439,7 +439,7 @@ def _row_map(sampler: Any, n_in: int, n_out: int | None, name: str) -> sparse.cs
             "and a sample_weight given to a later step cannot follow them. Use a sampler "
             "that records where its rows come from (skdir.resampling), or drop "
             "sample_weight and compute weights in the final estimator from the resampled "
-            "y (skdir.weighting.DensityWeightedRegressor, DIRRegressor(lds=True))."
+            "y (skdir.weighting.DensityWeightedRegressor, DIRRegressor(weighter=LDSWeighter()))."
         )
     if (n_out is not None and n_rows != n_out) or np.any((cols < 0) | (cols >= n_in)):
         raise ValueError(

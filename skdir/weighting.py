@@ -309,13 +309,17 @@ class DenseWeighter(_WeighterMixin, BaseEstimator):
                 "overflows float64. Rescale y (e.g. divide it by its largest absolute value) "
                 "before weighting."
             )
+        singular = ValueError(
+            "The targets' covariance is singular (one target is a linear function of "
+            "the other), so no 2-D KDE exists; use joint=False or a single target."
+        )
+        # scipy >= 1.17 no longer raises for a singular covariance: check the rank here
+        if data.shape[1] > 1 and np.linalg.matrix_rank(np.cov(data.T)) < data.shape[1]:
+            raise singular
         try:
             return gaussian_kde(data.T, bw_method=self.bandwidth)
         except np.linalg.LinAlgError as exc:
-            raise ValueError(
-                "The targets' covariance is singular (one target is a linear function of "
-                "the other), so no 2-D KDE exists; use joint=False or a single target."
-            ) from exc
+            raise singular from exc
 
     def _make_grid(
         self, kde: gaussian_kde, data: NDArray[np.float64]

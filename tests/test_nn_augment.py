@@ -1,18 +1,34 @@
 """Mixup, C-Mixup, input noise and feature dropout: sampling laws, train-time only, determinism."""
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from skdir.nn import DIRRegressor
+from skdir.density import LabelDensity
+from skdir.nn import (
+    BalancedMSELoss,
+    ConR,
+    DIRRegressor,
+    FeatureDistributionSmoothing,
+    FeatureNormOrder,
+    RankSim,
+    UncertaintyWeightedLoss,
+)
 from skdir.nn.augment import (
+    CMixup,
+    FeatureDropout,
+    GaussianNoise,
+    Mixup,
     c_mixup_probabilities,
     feature_dropout,
     gaussian_noise,
     mixup_batch,
 )
+from skdir.nn.base import Augmentation
+from skdir.weighting import LDSWeighter
 
 
 def test_c_mixup_probabilities_are_the_normalised_gaussian_kernel():
@@ -110,11 +126,12 @@ def _fixed_net(**kwargs):
 @pytest.mark.parametrize(
     "option",
     [
-        {"input_noise": 1.0},
-        {"feature_dropout": 0.5},
-        {"mixup": "mixup"},
-        {"mixup": "c_mixup", "cmixup_bandwidth": 0.3},
+        {"augment": GaussianNoise(std=1.0)},
+        {"augment": FeatureDropout(p=0.5)},
+        {"augment": Mixup()},
+        {"augment": CMixup(bandwidth=0.3)},
     ],
+    ids=["noise", "dropout", "mixup", "c_mixup"],
 )
 def test_augmentation_changes_training_batches_only(option):
     X, y = _data()
@@ -133,10 +150,43 @@ def test_augmentation_changes_training_batches_only(option):
 
 def test_c_mixup_with_a_tiny_bandwidth_mixes_every_sample_with_itself():
     X, y = _data()  # distinct targets: partners other than itself have probability ~0
-    net = _fixed_net(mixup="c_mixup", cmixup_bandwidth=1e-6, validation_fraction=None)
+    net = _fixed_net(augment=CMixup(bandwidth=1e-6), validation_fraction=None)
     net.fit(X, y)
     pred = net.predict(X)
     assert net.history[-1, "train_loss"] == pytest.approx(np.mean((pred - y) ** 2), rel=1e-5)
+
+
+class _ShiftTargets(Augmentation):
+    """A user-written augmentation: moves the training targets by ``shift``."""
+
+    def __init__(self, shift=1.0):
+        self.shift = shift
+
+    def __call__(self, batch):
+        return dataclasses.replace(batch, y=batch.y + self.shift)
+
+
+def test_a_custom_augmentation_rewrites_training_batches_only_and_is_tunable():
+    X, y = _data()
+    X_val, y_val = _data(n=30, seed=1)
+    net = _fixed_net(augment=[("shift", _ShiftTargets(1.0))])
+    assert net.get_params()["augment__shift__shift"] == 1.0
+    for shift in (1.0, -2.0):
+        net.set_params(augment__shift__shift=shift).fit(X, y, eval_set=(X_val, y_val))
+        assert net.augment_[0].shift == shift and net.augment_[0] is not net.augment[0][1]
+        pred = net.predict(X)  # lr=0: the training loss is that of the shifted targets
+        expected = np.mean((pred - y - shift) ** 2)
+        assert net.history[-1, "train_loss"] == pytest.approx(expected, rel=1e-5)
+        expected_valid = np.mean((net.predict(X_val) - y_val) ** 2)  # not shifted
+        assert net.history[-1, "valid_loss"] == pytest.approx(expected_valid, rel=1e-5)
+
+
+def test_listed_augmentations_are_tuned_by_name():
+    net = DIRRegressor(augment=[("cmixup", CMixup()), ("noise", GaussianNoise(0.1))])
+    net.set_params(augment__cmixup__bandwidth=0.2, augment__noise__std=0.3)
+    params = net.get_params()
+    assert (params["augment__cmixup__bandwidth"], params["augment__noise__std"]) == (0.2, 0.3)
+    assert DIRRegressor(augment=CMixup(alpha=1.0)).get_params()["augment__alpha"] == 1.0
 
 
 class _Bags(torch.nn.Module):
@@ -152,38 +202,55 @@ class _Bags(torch.nn.Module):
 
 def test_mixup_bad_input():
     X, y = _data()
-    with pytest.raises(ValueError, match="cannot mix bags"):
-        DIRRegressor(_Bags, mixup="mixup", device="cpu").fit(X, y)
-    with pytest.raises(ValueError, match="mixup"):
-        DIRRegressor(mixup="cutmix", device="cpu").fit(X, y)
-    with pytest.raises(ValueError, match="feature_dropout"):
-        DIRRegressor(feature_dropout=1.0, device="cpu").fit(X, y)
+    for augment in (Mixup(), [("noise", GaussianNoise()), ("cmixup", CMixup())]):
+        with pytest.raises(ValueError, match="mixes rows of 2-D inputs and cannot mix bags"):
+            DIRRegressor(_Bags, augment=augment, device="cpu").fit(X, y)
+    with pytest.raises(ValueError, match="alpha"):
+        DIRRegressor(augment=Mixup(alpha=0.0), device="cpu").fit(X, y)
+    with pytest.raises(ValueError, match="bandwidth"):
+        DIRRegressor(augment=CMixup(bandwidth=-1.0), device="cpu").fit(X, y)
+    with pytest.raises(ValueError, match="'p' parameter of FeatureDropout"):
+        DIRRegressor(augment=FeatureDropout(p=1.0), device="cpu").fit(X, y)
+    with pytest.raises(ValueError, match="'std' parameter of GaussianNoise"):
+        DIRRegressor(augment=GaussianNoise(std=-0.1), device="cpu").fit(X, y)
+    with pytest.raises(ValueError, match="not an augmentation"):
+        DIRRegressor(augment=[("cutmix", "cutmix")], device="cpu").fit(X, y)
+    with pytest.raises(ValueError, match="names must be unique"):
+        DIRRegressor(augment=[("a", Mixup()), ("a", CMixup())], device="cpu").fit(X, y)
 
 
 def test_every_option_on_is_deterministic_for_one_and_two_targets():
     X, y = _data()
     Y = np.column_stack([y, X[:, 3] + 0.3 * np.random.default_rng(2).normal(size=len(y))])
-    params = {
-        "loss": "bmse",
-        "lds": True,
-        "fds": True,
-        "ranksim_weight": 10.0,
-        "conr_weight": 1.0,
-        "norm_order_weight": 1.0,
-        "norm_finetune_epochs": 2,
-        "mixup": "c_mixup",
-        "input_noise": 0.1,
-        "feature_dropout": 0.1,
-        "max_epochs": 4,
-        "batch_size": 32,
-        "module__hidden": (8,),
-        "device": "cpu",
-        "lds_bins": 10,
-    }
-    for target, extra in ((y, {}), (Y, {"multitask_weighting": "uncertainty"})):
-        first = DIRRegressor(random_state=3, **params, **extra).fit(X, target)
-        second = DIRRegressor(random_state=3, **params, **extra).fit(X, target)
+
+    def params():  # fresh components for every regressor
+        return {
+            "criterion": BalancedMSELoss,
+            "weighter": LDSWeighter(n_bins=10),
+            "label_density": LabelDensity(n_bins=10),
+            "fds": FeatureDistributionSmoothing(n_bins=10),
+            "regularizers": [
+                ("ranksim", RankSim(weight=10.0)),
+                ("conr", ConR(weight=1.0)),
+                ("norm", FeatureNormOrder(weight=1.0, finetune_epochs=2)),
+            ],
+            "augment": [
+                ("cmixup", CMixup()),
+                ("noise", GaussianNoise(std=0.1)),
+                ("dropout", FeatureDropout(p=0.1)),
+            ],
+            "max_epochs": 4,
+            "batch_size": 32,
+            "module__hidden": (8,),
+            "device": "cpu",
+        }
+
+    # Balanced MSE for one and two targets; the uncertainty-weighted loss for two
+    cases = ((y, {}), (Y, {}), (Y, {"criterion": UncertaintyWeightedLoss}))
+    for target, extra in cases:
+        first = DIRRegressor(random_state=3, **{**params(), **extra}).fit(X, target)
+        second = DIRRegressor(random_state=3, **{**params(), **extra}).fit(X, target)
         np.testing.assert_array_equal(first.predict(X), second.predict(X))
-        assert len(first.history) == 6
-        other = DIRRegressor(random_state=4, **params, **extra).fit(X, target)
+        assert len(first.history) == 6  # 4 epochs and 2 of fine-tuning
+        other = DIRRegressor(random_state=4, **{**params(), **extra}).fit(X, target)
         assert not np.allclose(other.predict(X), first.predict(X))

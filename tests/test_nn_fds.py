@@ -4,14 +4,15 @@ import numpy as np
 import pytest
 import torch
 
+from skdir.density import LabelDensity
 from skdir.nn import DIRRegressor
-from skdir.nn.fds import FeatureDistributionSmoothing
+from skdir.nn.fds import FDSLayer, FDSUpdate, FeatureDistributionSmoothing
 
 
 def _layer(**kwargs):
     params = {"n_bins": 3, "embedding_dim": 2, "var_floor": 0.0, "shrinkage": 0.0}
     params.update(kwargs)
-    return FeatureDistributionSmoothing(**params)
+    return FDSLayer(**params)
 
 
 Z = torch.tensor([[1.0, 0.0], [3.0, 2.0], [5.0, 4.0], [10.0, -1.0]])
@@ -126,10 +127,10 @@ def _data(n=90, d=6, seed=0):
     return X, y
 
 
-def _frozen_fds_regressor(**kwargs):
+def _frozen_fds_regressor(n_bins=5, var_floor=0.0, **kwargs):
     """A regressor whose weights do not move (lr=0) and whose features are deterministic."""
     params = {
-        "fds": True,
+        "fds": FeatureDistributionSmoothing(n_bins=n_bins, shrinkage=0.0, var_floor=var_floor),
         "lr": 0.0,
         "max_epochs": 1,
         "batch_size": 16,
@@ -137,9 +138,7 @@ def _frozen_fds_regressor(**kwargs):
         "validation_fraction": None,
         "module__dropout": 0.0,
         "module__hidden": (8,),
-        "fds_shrinkage": 0.0,
-        "fds_var_floor": 0.0,
-        "lds_bins": 5,
+        "label_density": LabelDensity(n_bins=n_bins),
         "device": "cpu",
         "random_state": 0,
     }
@@ -152,14 +151,14 @@ def test_regressor_fds_statistics_are_the_epoch_features_per_bin():
     reg = _frozen_fds_regressor().fit(X, y)
     with torch.no_grad():
         z = reg.module_.features(torch.as_tensor(X, dtype=torch.float32)).double().numpy()
-    bins = reg.fds_density_.flat_bin_index(y)
+    bins = reg.fds_.label_density_.flat_bin_index(y)
     fds = reg.feature_smoothing_
     for b in range(5):
         rows = z[bins == b]
         assert len(rows) >= 2
         np.testing.assert_allclose(fds.running_mean[b].numpy(), rows.mean(0), atol=1e-5)
         np.testing.assert_allclose(fds.running_var[b].numpy(), rows.var(0, ddof=1), atol=1e-5)
-    expected_smooth = reg.fds_density_.smooth(fds.running_mean.double().numpy())
+    expected_smooth = reg.fds_.label_density_.smooth(fds.running_mean.double().numpy())
     np.testing.assert_allclose(fds.smoothed_mean.numpy(), expected_smooth, atol=1e-5)
 
 
@@ -179,7 +178,7 @@ def test_regressor_fds_calibrates_in_training_but_not_in_prediction():
 def test_fds_two_targets_use_the_joint_grid():
     X, y = _data()
     Y = np.column_stack([y, X[:, 1]])
-    reg = _frozen_fds_regressor(lds_bins=4).fit(X, Y)
+    reg = _frozen_fds_regressor(n_bins=4).fit(X, Y)
     assert reg.feature_smoothing_.n_bins == 16
     assert reg.predict(X).shape == (len(X), 2)
     assert np.all(np.isfinite(reg.feature_smoothing_.smoothed_var.numpy()))
@@ -189,8 +188,60 @@ def test_fds_with_empty_bins_stays_finite():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(60, 4))
     y = np.r_[rng.uniform(0, 1, 55), rng.uniform(9, 10, 5)]  # bins 1-8 of 10 are empty
-    reg = _frozen_fds_regressor(lds_bins=10, max_epochs=3, fds_var_floor=1e-4).fit(X, y)
+    reg = _frozen_fds_regressor(n_bins=10, max_epochs=3, var_floor=1e-4).fit(X, y)
     assert (reg.label_density_.counts_ == 0).sum() >= 7
     for buffer in (reg.feature_smoothing_.smoothed_mean, reg.feature_smoothing_.smoothed_var):
         assert torch.isfinite(buffer).all()
     assert np.all(np.isfinite(reg.predict(X)))
+
+
+# ---------------------------------------------------------------- the component
+def test_component_settings_reach_the_layer_and_are_tunable():
+    X, y = _data()
+    reg = _frozen_fds_regressor(max_epochs=2)
+    reg.set_params(fds__momentum=0.5, fds__clip=(0.5, 2.0), fds__start_smooth=1)
+    assert reg.get_params()["fds__momentum"] == 0.5
+    reg.fit(X, y)
+    layer = reg.feature_smoothing_
+    assert isinstance(layer, FDSLayer) and reg.fds is not reg.fds_  # the fitted copy
+    assert (layer.n_bins, layer.embedding_dim, layer.momentum) == (5, 8, 0.5)
+    assert layer.clip == (0.5, 2.0) and layer.var_floor == 0.0 and layer.shrinkage == 0.0
+    # the FDS bins are the component's own, the label density the regressor's
+    assert tuple(reg.fds_.label_density_.n_bins_) == (5,)
+    assert reg.fds_.label_density_.counts_.sum() == len(y)
+    assert isinstance(dict(reg.callbacks_)["fds_update"], FDSUpdate)
+    assert int(layer.last_update_epoch) == 1  # updated at the end of both epochs
+    assert not hasattr(reg.fit(X, y).set_params(fds=None).fit(X, y), "feature_smoothing_")
+
+
+def test_component_checks_its_parameters_at_fit():
+    X, y = _data()
+    bad = [
+        (
+            FeatureDistributionSmoothing(start_update=2, start_smooth=1),
+            r"FeatureDistributionSmoothing\(start_smooth=1\) is before start_update=2",
+        ),
+        (FeatureDistributionSmoothing(clip=(2.0, 3.0)), r"FeatureDistributionSmoothing\(clip="),
+        (FeatureDistributionSmoothing(momentum=1.0), "momentum"),
+        (FeatureDistributionSmoothing(kernel="box"), "kernel"),
+    ]
+    for fds, match in bad:
+        with pytest.raises(ValueError, match=match):
+            _frozen_fds_regressor(fds=fds).fit(X, y)
+
+
+def test_component_needs_a_feature_module():
+    class _NoFeatures(torch.nn.Module):
+        def __init__(self, n_features, n_outputs):
+            super().__init__()
+            self.linear = torch.nn.Linear(n_features, n_outputs)
+
+        def forward(self, X):
+            return self.linear(X)
+
+    X, y = _data()
+    reg = DIRRegressor(
+        _NoFeatures, fds=FeatureDistributionSmoothing(n_bins=5), max_epochs=1, device="cpu"
+    )
+    with pytest.raises(ValueError, match=r"need a module with features\(X\), head\(z\)"):
+        reg.fit(X, y)

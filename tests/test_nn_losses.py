@@ -9,9 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.preprocessing import StandardScaler
 
+from skdir.density import LabelDensity
 from skdir.nn import DIRRegressor
 from skdir.nn.losses import (
     BalancedMSELoss,
+    UncertaintyWeightedLoss,
     UncertaintyWeighting,
     WeightedRegressionLoss,
     elementwise_loss,
@@ -227,7 +229,7 @@ def _frozen_net(**kwargs):
         "module__hidden": (8,),
         "device": "cpu",
         "random_state": 0,
-        "lds_bins": 6,
+        "label_density": LabelDensity(n_bins=6),
     }
     params.update(kwargs)
     return DIRRegressor(**params)
@@ -235,7 +237,9 @@ def _frozen_net(**kwargs):
 
 def test_regressor_bmse_training_loss_is_the_bmc_formula():
     X, y = _regression_data(n=40)
-    net = _frozen_net(loss="bmse", bmse_init_sigma=0.8, bmse_sigma_lr=0.0).fit(X, y)
+    net = _frozen_net(
+        criterion=BalancedMSELoss, criterion__init_sigma=0.8, criterion__sigma_lr=0.0
+    ).fit(X, y)
     pred = net.predict(X)
     logits = -((pred[:, None] - y[None, :]) ** 2) / (2 * 0.64)
     ce = np.array([_logsumexp(logits[i]) - logits[i, i] for i in range(len(y))])
@@ -245,10 +249,15 @@ def test_regressor_bmse_training_loss_is_the_bmc_formula():
 
 def test_regressor_bmse_noise_scale_has_its_own_learning_rate():
     X, y = _regression_data()
-    params = {"loss": "bmse", "max_epochs": 3, "module__hidden": (8,), "device": "cpu"}
-    fixed = DIRRegressor(bmse_sigma_lr=0.0, random_state=0, **params).fit(X, y)
+    params = {
+        "criterion": BalancedMSELoss,
+        "max_epochs": 3,
+        "module__hidden": (8,),
+        "device": "cpu",
+    }
+    fixed = DIRRegressor(criterion__sigma_lr=0.0, random_state=0, **params).fit(X, y)
     assert fixed.criterion_.noise_sigma.item() == 1.0
-    learned = DIRRegressor(bmse_sigma_lr=0.05, random_state=0, **params).fit(X, y)
+    learned = DIRRegressor(criterion__sigma_lr=0.05, random_state=0, **params).fit(X, y)
     groups = learned.optimizer_.param_groups
     sigma_groups = [
         g for g in groups if any(p is learned.criterion_.noise_sigma for p in g["params"])
@@ -263,9 +272,9 @@ def test_regressor_gai_and_bni_priors_come_from_the_label_density():
     X, y = _regression_data()
     scaler = StandardScaler()
     net = DIRRegressor(
-        loss="bmse",
-        bmse_form="gai",
-        lds_bins=7,
+        criterion=BalancedMSELoss,
+        criterion__form="gai",
+        label_density=LabelDensity(n_bins=7),
         target_transformer=scaler,
         max_epochs=2,
         module__hidden=(8,),
@@ -285,7 +294,12 @@ def test_regressor_gai_and_bni_priors_come_from_the_label_density():
     np.testing.assert_allclose(net.criterion_.prior_vars.numpy()[:, 0], widths**2 / 12, rtol=1e-4)
     Y = np.column_stack([y, -y + X[:, 2]])
     net2 = DIRRegressor(
-        loss="bmse", bmse_form="bni", lds_bins=5, max_epochs=2, device="cpu", random_state=0
+        criterion=BalancedMSELoss,
+        criterion__form="bni",
+        label_density=LabelDensity(n_bins=5),
+        max_epochs=2,
+        device="cpu",
+        random_state=0,
     ).fit(X, Y)
     assert net2.criterion_.prior_locations.shape[1] == 2
     assert len(net2.criterion_.prior_locations) == (net2.label_density_.counts_ > 0).sum()
@@ -298,7 +312,7 @@ def test_uncertainty_weighting_learns_a_smaller_weight_for_the_noisier_target():
     clean = X[:, 0] + 0.05 * rng.normal(size=300)
     noisy = X[:, 1] + 1.5 * rng.normal(size=300)
     net = DIRRegressor(
-        multitask_weighting="uncertainty",
+        criterion=UncertaintyWeightedLoss,
         max_epochs=60,
         lr=0.05,
         batch_size=300,
@@ -308,7 +322,7 @@ def test_uncertainty_weighting_learns_a_smaller_weight_for_the_noisier_target():
         device="cpu",
         random_state=0,
     ).fit(X, np.column_stack([clean, noisy]))
-    weights = net.task_weighting_.weights.numpy()
+    weights = net.criterion_.weighting.weights.numpy()
     assert weights[0] > 10 * weights[1]
     pred = net.predict(X)
     mse = np.mean((pred - np.column_stack([clean, noisy])) ** 2, axis=0)
@@ -318,19 +332,33 @@ def test_uncertainty_weighting_learns_a_smaller_weight_for_the_noisier_target():
 
 def test_regressor_loss_options_bad_input():
     X, y = _regression_data()
-    with pytest.raises(ValueError, match="one"):
-        DIRRegressor(multitask_weighting="uncertainty", device="cpu").fit(X, y)
+    with pytest.raises(ValueError, match="several targets, but there is 1"):
+        DIRRegressor(criterion=UncertaintyWeightedLoss, device="cpu").fit(X, y)
     Y = np.column_stack([y, y])
-    with pytest.raises(ValueError, match="bmse_form='bmc'"):
+    # the uncertainty-weighted loss combines per-target losses, it has no Balanced MSE form
+    with pytest.raises(TypeError, match="form"):
+        DIRRegressor(criterion=UncertaintyWeightedLoss, criterion__form="gai", device="cpu").fit(
+            X, Y
+        )
+    with pytest.raises(ValueError, match="Unknown loss 'cauchy'"):
         DIRRegressor(
-            multitask_weighting="uncertainty", loss="bmse", bmse_form="gai", device="cpu"
+            criterion=UncertaintyWeightedLoss, criterion__loss="cauchy", device="cpu"
         ).fit(X, Y)
-    with pytest.raises(ValueError, match="bmse_form"):
-        DIRRegressor(loss="bmse", bmse_form="xyz", device="cpu").fit(X, y)
-    with pytest.raises(ValueError, match="batch_size >= 2"):
-        DIRRegressor(loss="bmse", batch_size=1, device="cpu").fit(X, y)
-    with pytest.raises(ValueError, match="multitask_weighting"):
-        DIRRegressor(multitask_weighting="equal", device="cpu").fit(X, Y)
+    with pytest.raises(ValueError, match="Unknown balanced MSE form 'xyz'"):
+        DIRRegressor(criterion=BalancedMSELoss, criterion__form="xyz", device="cpu").fit(X, y)
+    with pytest.raises(ValueError, match="not an instance"):
+        DIRRegressor(criterion=UncertaintyWeightedLoss(2), device="cpu").fit(X, Y)
+
+
+def test_regressor_bmc_refuses_batches_of_one():
+    X, y = _regression_data()
+    with pytest.raises(ValueError, match=r"BalancedMSELoss compare.*batch_size >= 2"):
+        DIRRegressor(criterion=BalancedMSELoss, batch_size=1, device="cpu").fit(X, y)
+    # GAI integrates over the training label distribution, not the batch: batches of one work
+    net = DIRRegressor(
+        criterion=BalancedMSELoss, criterion__form="gai", batch_size=1, max_epochs=1
+    )
+    assert np.isfinite(net.set_params(device="cpu").fit(X, y).history[-1, "train_loss"])
 
 
 # ------------------------------------------------ bad batches and parameters (issue 13 sweep)

@@ -11,8 +11,15 @@ from sklearn.base import clone
 from sklearn.preprocessing import StandardScaler
 
 from skdir.datasets import make_imbalanced_regression
-from skdir.nn import AttentionMIL, DIRRegressor, FusionTransformer, TwoTower
+from skdir.nn import (
+    AttentionMIL,
+    DIRRegressor,
+    FeatureDistributionSmoothing,
+    FusionTransformer,
+    TwoTower,
+)
 from skdir.nn._bags import check_bags
+from skdir.weighting import LDSWeighter
 
 FAST = {"max_epochs": 6, "device": "cpu", "random_state": 0}
 
@@ -179,8 +186,8 @@ def test_fusion_transformer_fits_with_fds_lds_and_is_reproducible():
         "module__d_model": 16,
         "module__n_heads": 2,
         "module__n_blocks": 5,
-        "lds": True,
-        "fds": True,
+        "weighter": LDSWeighter(),
+        "fds": FeatureDistributionSmoothing(),
         **FAST,
     }
     first = DIRRegressor("fusion_transformer", **params).fit(X, y)
@@ -340,9 +347,13 @@ def test_attention_mil_with_two_targets_lds_fds_and_eval_set():
     bags, y, _ = make_imbalanced_regression(
         80, 12, n_targets=2, n_fragments=(2, 5), random_state=0
     )
-    net = DIRRegressor("attention_mil", lds=True, fds=True, module__hidden=(8,), **FAST).fit(
-        bags[:60], y[:60], eval_set=(bags[60:], y[60:])
-    )
+    net = DIRRegressor(
+        "attention_mil",
+        weighter=LDSWeighter(),
+        fds=FeatureDistributionSmoothing(),
+        module__hidden=(8,),
+        **FAST,
+    ).fit(bags[:60], y[:60], eval_set=(bags[60:], y[60:]))
     pred = net.predict(bags[60:])
     assert pred.shape == (20, 2) and np.all(np.isfinite(pred))
     assert net.feature_smoothing_.embedding_dim == 8

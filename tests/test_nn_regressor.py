@@ -14,7 +14,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
-from skdir.nn import MLP, DIRRegressor, TwoTower
+from skdir.density import LabelDensity
+from skdir.nn import MLP, DIRRegressor, FeatureDistributionSmoothing, TwoTower
+from skdir.weighting import LDSWeighter
 
 FAST = {"max_epochs": 8, "module__hidden": (16,), "device": "cpu", "random_state": 0}
 
@@ -39,7 +41,7 @@ def _fixed_net(**kwargs):
         "module__hidden": (8,),
         "device": "cpu",
         "random_state": 0,
-        "lds_bins": 6,
+        "label_density": LabelDensity(n_bins=6),
     }
     params.update(kwargs)
     return DIRRegressor(**params)
@@ -49,10 +51,11 @@ def _fixed_net(**kwargs):
 def test_lds_weights_reach_the_training_loss():
     X, y = _data()
     plain = _fixed_net().fit(X, y)
-    weighted = _fixed_net(lds=True).fit(X, y)
+    weighted = _fixed_net(weighter=LDSWeighter(n_bins=6)).fit(X, y)
     pred = plain.predict(X)
     np.testing.assert_allclose(weighted.predict(X), pred)  # same initial network
-    w = weighted.label_density_.weights(y, reweight="sqrt_inv")
+    w = LDSWeighter(n_bins=6).fit_transform(y)  # exactly the weighting module's weights
+    np.testing.assert_allclose(w, weighted.weighter_.transform(y))
     assert w.std() > 0.1
     loss_plain = plain.history[-1, "train_loss"]
     loss_weighted = weighted.history[-1, "train_loss"]
@@ -64,11 +67,12 @@ def test_lds_weights_reach_the_training_loss():
 def test_lds_times_user_sample_weight_and_focal_loss():
     X, y = _data()
     sw = np.linspace(0.5, 2.0, len(y))
-    net = _fixed_net(lds=True, reweight="inverse", loss="l1").fit(X, y, sample_weight=sw)
+    lds = LDSWeighter(n_bins=6, reweight="inverse")
+    net = _fixed_net(weighter=lds, criterion__loss="l1").fit(X, y, sample_weight=sw)
     pred = net.predict(X)
-    w = net.label_density_.weights(y, reweight="inverse") * sw
+    w = clone(lds).fit_transform(y) * sw
     assert net.history[-1, "train_loss"] == pytest.approx(np.mean(w * np.abs(pred - y)), 1e-5)
-    net = _fixed_net(loss="focal_mse", criterion__beta=0.5).fit(X, y)
+    net = _fixed_net(criterion__loss="focal_mse", criterion__beta=0.5).fit(X, y)
     e = np.abs(net.predict(X) - y)
     expected = np.mean(e**2 * (2 / (1 + np.exp(-0.5 * e)) - 1))
     assert net.history[-1, "train_loss"] == pytest.approx(expected, rel=1e-5)
@@ -76,23 +80,42 @@ def test_lds_times_user_sample_weight_and_focal_loss():
 
 def test_lds_weights_use_the_fit_targets_and_label_density_is_exposed():
     X, y = _data()
-    net = DIRRegressor(lds=True, lds_bin_width=0.5, lds_sigma=1.0, **FAST).fit(X, y)
-    density = net.label_density_
+    net = DIRRegressor(
+        weighter=LDSWeighter(bin_width=0.5, sigma=1.0),
+        label_density=LabelDensity(bin_width=0.25),
+        **FAST,
+    ).fit(X, y)
+    density = net.weighter_.label_density_
     assert density.bin_edges_[0][0] == pytest.approx(y.min())
     assert density.sigma == 1.0
     assert np.diff(density.bin_edges_[0])[0] == pytest.approx(0.5)
+    assert np.diff(net.label_density_.bin_edges_[0])[0] == pytest.approx(0.25)
+    assert net.label_density_.counts_.sum() == len(y)
+    X_val, y_val = _data(n=30, seed=1)  # the eval set is weighted by the same weighter
+    packed, _ = net._prepare_eval_set((X_val, y_val))
+    np.testing.assert_allclose(
+        packed["sample_weight"], net.weighter_.transform(y_val).astype(np.float32)
+    )
 
 
 # ---------------------------------------------------------------- determinism
 def test_same_random_state_gives_identical_predictions_and_leaves_global_rng():
     X, y = _data()
     state = torch.get_rng_state()
-    net = DIRRegressor(lds=True, fds=True, **FAST).fit(X, y)
+    net = DIRRegressor(weighter=LDSWeighter(), fds=FeatureDistributionSmoothing(), **FAST).fit(
+        X, y
+    )
     assert torch.equal(torch.get_rng_state(), state)  # fit forks the global generator
     first = net.predict(X)
-    second = DIRRegressor(lds=True, fds=True, **FAST).fit(X, y).predict(X)
+    second = (
+        DIRRegressor(weighter=LDSWeighter(), fds=FeatureDistributionSmoothing(), **FAST)
+        .fit(X, y)
+        .predict(X)
+    )
     np.testing.assert_array_equal(first, second)
-    other = DIRRegressor(lds=True, fds=True, **{**FAST, "random_state": 1}).fit(X, y)
+    other = DIRRegressor(
+        weighter=LDSWeighter(), fds=FeatureDistributionSmoothing(), **{**FAST, "random_state": 1}
+    ).fit(X, y)
     assert not np.array_equal(other.predict(X), first)
 
 
@@ -104,7 +127,9 @@ def test_one_and_two_targets_pandas_and_float64_in_float64_out():
     pred = net.predict(frame)
     assert pred.shape == (len(y),) and pred.dtype == np.float64
     Y = np.column_stack([y, -y])
-    net2 = DIRRegressor(lds=True, fds=True, **FAST).fit(X, Y)
+    net2 = DIRRegressor(weighter=LDSWeighter(), fds=FeatureDistributionSmoothing(), **FAST).fit(
+        X, Y
+    )
     assert net2.predict(X).shape == (len(y), 2) and net2.n_outputs_ == 2
     assert net2.label_density_.n_targets_ == 2
     net3 = DIRRegressor(**FAST).fit(X, y[:, None])
@@ -133,7 +158,9 @@ def test_early_stopping_restores_the_best_epoch():
 def test_target_transformer_trains_on_scaled_targets_with_raw_density():
     X, y = _data()
     y_big = 1000 * y + 5000
-    net = DIRRegressor(target_transformer=StandardScaler(), lds=True, **FAST).fit(X, y_big)
+    net = DIRRegressor(target_transformer=StandardScaler(), weighter=LDSWeighter(), **FAST).fit(
+        X, y_big
+    )
     assert net.label_density_.bin_edges_[0][0] == pytest.approx(y_big.min())
     assert abs(np.mean(net.predict(X)) - np.mean(y_big)) < 0.5 * np.std(y_big)
     assert net.history[0, "train_loss"] < 10  # scaled targets, not raw thousands
@@ -170,8 +197,8 @@ def test_custom_module_class_and_instances_rejected():
         DIRRegressor(MLP(10), **FAST).fit(X, y)
     with pytest.raises(ValueError, match=r"module__bogus.*valid ones are"):
         DIRRegressor(module__bogus=1, **FAST).fit(X, y)
-    with pytest.raises(ValueError, match="fds=True needs a module"):
-        DIRRegressor(_Plain, fds=True, **plain_params).fit(X, y)
+    with pytest.raises(ValueError, match=r"fds and the feature regularisers need.*_Plain"):
+        DIRRegressor(_Plain, fds=FeatureDistributionSmoothing(), **plain_params).fit(X, y)
 
 
 # --------------------------------------------------- sklearn meta-estimators
@@ -192,36 +219,43 @@ def test_pipeline_with_metadata_routing_passes_sample_weight():
 
 def test_cross_val_score_ttr_and_grid_search():
     X, y = _data()
-    scores = cross_val_score(DIRRegressor(lds=True, **FAST), X, y, cv=2)
+    scores = cross_val_score(DIRRegressor(weighter=LDSWeighter(), **FAST), X, y, cv=2)
     assert np.all(np.isfinite(scores))
     ttr = TransformedTargetRegressor(DIRRegressor(**FAST), transformer=StandardScaler())
     assert ttr.fit(X, y).predict(X).shape == (len(y),)
     search = GridSearchCV(
-        DIRRegressor(lds=True, **{**FAST, "max_epochs": 3}),
-        {"lds_sigma": [1.0, 2.0], "module__dropout": [0.0, 0.2]},
+        DIRRegressor(weighter=LDSWeighter(), **{**FAST, "max_epochs": 3}),
+        {"weighter__sigma": [1.0, 2.0], "module__dropout": [0.0, 0.2]},
         cv=2,
     ).fit(X, y)
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
-    assert search.best_params_["lds_sigma"] in (1.0, 2.0)
+    assert search.best_params_["weighter__sigma"] in (1.0, 2.0)
     best = search.best_estimator_
     assert best.get_params()["module__dropout"] == search.best_params_["module__dropout"]
-    assert best.label_density_.sigma == search.best_params_["lds_sigma"]
+    assert best.weighter_.label_density_.sigma == search.best_params_["weighter__sigma"]
 
 
 def test_clone_pickle_set_params_and_save_params(tmp_path):
     X, y = _data()
-    net = DIRRegressor(lds=True, fds=True, **FAST).fit(X, y)
+    net = DIRRegressor(weighter=LDSWeighter(), fds=FeatureDistributionSmoothing(), **FAST).fit(
+        X, y
+    )
     pred = net.predict(X)
     restored = pickle.loads(pickle.dumps(net))
     np.testing.assert_array_equal(restored.predict(X), pred)
     assert restored.device == "auto" or restored.device == "cpu"
     fresh = clone(net)
-    assert not hasattr(fresh, "module_") and fresh.get_params()["lds"] is True
-    net.set_params(module__hidden=(4,), lds_sigma=1.0)
+    assert not hasattr(fresh, "module_") and fresh.get_params()["weighter__sigma"] == 2.0
+    assert fresh.weighter is not net.weighter  # components are cloned, not shared
+    net.set_params(module__hidden=(4,), weighter__sigma=1.0)
     net.fit(X, y)
-    assert net.module_.embedding_dim == 4 and net.label_density_.sigma == 1.0
+    assert net.module_.embedding_dim == 4 and net.weighter_.label_density_.sigma == 1.0
     net.save_params(f_params=tmp_path / "w.pt")
-    twin = DIRRegressor(lds=True, fds=True, **{**FAST, "module__hidden": (4,)})
+    twin = DIRRegressor(
+        weighter=LDSWeighter(),
+        fds=FeatureDistributionSmoothing(),
+        **{**FAST, "module__hidden": (4,)},
+    )
     twin.fit(X, y, sample_weight=np.full(len(y), 2.0))  # other weights than net's
     twin.load_params(f_params=tmp_path / "w.pt")
     np.testing.assert_allclose(twin.predict(X), net.predict(X), rtol=1e-6)
@@ -277,24 +311,25 @@ def test_bad_input_raises_clear_errors():
     with pytest.raises(ValueError, match="early_stopping=True needs validation data"):
         DIRRegressor(validation_fraction=None, **FAST).fit(X, y)
     with pytest.raises(ValueError, match="one or two targets"):
-        DIRRegressor(lds=True, **FAST).fit(X, np.column_stack([y, y, y]))
-    with pytest.raises(ValueError, match="loss"):
-        DIRRegressor(loss="l3", **FAST).fit(X, y)
+        DIRRegressor(weighter=LDSWeighter(), **FAST).fit(X, np.column_stack([y, y, y]))
+    with pytest.raises(ValueError, match="Unknown loss 'l3'"):
+        DIRRegressor(criterion__loss="l3", **FAST).fit(X, y)
     with pytest.raises(ValueError, match="at least one non-zero"):
         DIRRegressor(**FAST).fit(X, y, sample_weight=np.zeros(len(y)))
-    with pytest.raises(ValueError, match="fds_start_smooth"):
-        DIRRegressor(fds=True, fds_start_update=3, fds_start_smooth=1, **FAST).fit(X, y)
+    with pytest.raises(ValueError, match=r"start_smooth=1\) is before start_update=3"):
+        fds = FeatureDistributionSmoothing(start_update=3, start_smooth=1)
+        DIRRegressor(fds=fds, **FAST).fit(X, y)
     with pytest.raises(ValueError, match="constant"):
-        DIRRegressor(lds=True, **FAST).fit(X, np.ones(len(y)))
+        DIRRegressor(weighter=LDSWeighter(), **FAST).fit(X, np.ones(len(y)))
 
 
 def test_bins_without_samples_give_finite_lds_weights():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 5))
     y = np.r_[rng.uniform(0, 1, 38), [9.5, 10.0]]  # most of the 50 bins are empty
-    net = DIRRegressor(lds=True, **FAST).fit(X, y)
-    assert (net.label_density_.counts_ == 0).sum() > 30
-    w = net.label_density_.weights(y)
+    net = DIRRegressor(weighter=LDSWeighter(), **FAST).fit(X, y)
+    assert (net.weighter_.label_density_.counts_ == 0).sum() > 30
+    w = net.weighter_.transform(y)
     assert np.all(np.isfinite(w)) and w[-1] > w[0]
     assert np.all(np.isfinite(net.predict(X)))
 
@@ -305,9 +340,9 @@ def test_set_params_on_a_fitted_net_takes_effect_at_the_next_fit():
     X, y = _data(n=60, d=4)
     net = DIRRegressor(**{**FAST, "max_epochs": 2}).fit(X, y)
     pred = net.predict(X)
-    net.set_params(fds=True, module__hidden=(8,))
+    net.set_params(fds=FeatureDistributionSmoothing(), module__hidden=(8,))
     np.testing.assert_array_equal(net.predict(X), pred)  # the fitted model is kept
-    assert net.get_params()["fds"] is True and net.module_.embedding_dim == 16
+    assert net.get_params()["fds__n_bins"] == 50 and net.module_.embedding_dim == 16
     net.partial_fit(X, y)  # a changed model trains from scratch
     assert net.module_.embedding_dim == 8 and net.feature_smoothing_.n_bins == 50
     assert len(net.history) == 2
@@ -315,7 +350,9 @@ def test_set_params_on_a_fitted_net_takes_effect_at_the_next_fit():
     net.set_params(lr=0.01, max_epochs=1)
     net.partial_fit(X, y)
     assert len(net.history) == 3 and net.optimizer_.param_groups[0]["lr"] == 0.01
-    refit = DIRRegressor(**{**FAST, "max_epochs": 2, "fds": True, "module__hidden": (8,)})
+    refit = DIRRegressor(
+        fds=FeatureDistributionSmoothing(), **{**FAST, "max_epochs": 2, "module__hidden": (8,)}
+    )
     np.testing.assert_allclose(
         clone(net).set_params(max_epochs=2, lr=1e-3).fit(X, y).predict(X),
         refit.fit(X, y).predict(X),

@@ -9,8 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import rankdata
 
+from skdir.density import LabelDensity
 from skdir.nn import DIRRegressor
+from skdir.nn.base import Regularizer
 from skdir.nn.regularizers import (
+    ConR,
+    FeatureNormOrder,
+    RankSim,
     conr_loss,
     norm_order_loss,
     norm_target_loss,
@@ -174,7 +179,7 @@ def _fixed_net(**kwargs):
         "module__hidden": (8,),
         "device": "cpu",
         "random_state": 0,
-        "lds_bins": 6,
+        "label_density": LabelDensity(n_bins=6),
     }
     params.update(kwargs)
     return DIRRegressor(**params)
@@ -188,7 +193,8 @@ def _features(net, X):
 
 def test_regressor_training_loss_is_mse_plus_weighted_ranksim():
     X, y = _data()
-    net = _fixed_net(ranksim_weight=3.0, ranksim_lambda=1.0).fit(X, y)
+    net = _fixed_net(regularizers=[("ranksim", RankSim(weight=3.0, interpolation=1.0))])
+    net.fit(X, y)
     pred = net.predict(X)
     labels = torch.as_tensor(y / y.std(), dtype=torch.float32)
     term = ranksim_loss(_features(net, X), labels).item()
@@ -200,14 +206,15 @@ def test_regressor_training_loss_is_mse_plus_weighted_ranksim():
 
 def test_regressor_training_loss_with_norm_order_and_conr():
     X, y = _data()
-    net = _fixed_net(norm_order_weight=2.0).fit(X, y)
+    net = _fixed_net(regularizers=[("norm", FeatureNormOrder(weight=2.0))]).fit(X, y)
     pred = net.predict(X)
     bins = torch.as_tensor(net.label_density_.bin_index(y))
     term = norm_order_loss(_features(net, X), torch.as_tensor(y), bins).item()
     expected = np.mean((pred - y) ** 2) + 2.0 * term
     assert net.history[-1, "train_loss"] == pytest.approx(expected, rel=1e-5)
     # ConR without dropout or noise: the second view equals the first
-    net = _fixed_net(conr_weight=1.5, conr_threshold=0.3, conr_temperature=0.5).fit(X, y)
+    conr = ConR(weight=1.5, threshold=0.3, temperature=0.5)
+    net = _fixed_net(regularizers=[("conr", conr)]).fit(X, y)
     z = _features(net, X)
     scale = y.std()
     labels = torch.as_tensor(y / scale, dtype=torch.float32)
@@ -228,11 +235,20 @@ def test_regressor_training_loss_with_norm_order_and_conr():
 def test_norm_finetuning_fits_the_many_shot_line_and_pulls_norms_to_it():
     X, y = _data(n=200)
     params = {"max_epochs": 15, "module__hidden": (16,), "device": "cpu", "random_state": 0}
-    params.update(lds_bins=8, early_stopping=False, validation_fraction=None, lr=0.01)
+    params.update(
+        label_density=LabelDensity(n_bins=8),
+        early_stopping=False,
+        validation_fraction=None,
+        lr=0.01,
+    )
     base = DIRRegressor(**params).fit(X, y)
-    tuned = DIRRegressor(norm_finetune_epochs=10, norm_finetune_weight=5.0, **params).fit(X, y)
+    # weight 0: no hinge in the main training, which therefore equals the base's
+    norm = FeatureNormOrder(weight=0.0, finetune_epochs=10, finetune_weight=5.0)
+    tuned = DIRRegressor(regularizers=[("norm", norm)], **params).fit(X, y)
     assert len(tuned.history) == 25
-    assert tuned.norm_intercept_.shape == (1,) and tuned.norm_slope_.shape == (1,)
+    line = tuned.regularizers_["norm"]
+    assert line is not norm and not hasattr(norm, "slope_")  # a fitted copy
+    assert line.intercept_.shape == (1,) and line.slope_.shape == (1,)
     # the line was fitted on the base network (same seed, same first 15 epochs)
     norms = _features(base, X).double().norm(dim=1).numpy()
     bins = base.label_density_.bin_index(y)
@@ -241,8 +257,8 @@ def test_norm_finetuning_fits_the_many_shot_line_and_pulls_norms_to_it():
     mean_norm = np.bincount(index, weights=norms) / counts
     mean_y = np.bincount(index, weights=y) / counts
     slope, intercept = np.polyfit(mean_y[many], mean_norm[many], 1)
-    assert tuned.norm_slope_[0] == pytest.approx(slope, rel=1e-3)
-    assert tuned.norm_intercept_[0] == pytest.approx(intercept, rel=1e-3)
+    assert line.slope_[0] == pytest.approx(slope, rel=1e-3)
+    assert line.intercept_[0] == pytest.approx(intercept, rel=1e-3)
 
     def distance(net):
         tuned_norms = _features(net, X).double().norm(dim=1).numpy()
@@ -255,9 +271,11 @@ def test_regularisers_on_two_targets_and_bad_input():
     X, y = _data()
     Y = np.column_stack([y, X[:, 2]])
     net = DIRRegressor(
-        ranksim_weight=1.0,
-        conr_weight=1.0,
-        norm_order_weight=1.0,
+        regularizers=[
+            ("ranksim", RankSim(weight=1.0)),
+            ("conr", ConR(weight=1.0)),
+            ("norm", FeatureNormOrder(weight=1.0)),
+        ],
         max_epochs=3,
         module__hidden=(8,),
         device="cpu",
@@ -265,14 +283,86 @@ def test_regularisers_on_two_targets_and_bad_input():
     ).fit(X, Y)
     assert net.predict(X).shape == (len(y), 2)
     assert np.all(np.isfinite(net.history[:, "train_loss"]))
-    with pytest.raises(ValueError, match="batch_size >= 2"):
-        DIRRegressor(ranksim_weight=1.0, batch_size=1, device="cpu").fit(X, y)
-    with pytest.raises(ValueError, match="batch_size >= 2"):
-        DIRRegressor(conr_weight=1.0, batch_size=1, device="cpu").fit(X, y)
-    with pytest.raises(ValueError, match="conr_temperature"):
-        DIRRegressor(conr_weight=1.0, conr_temperature=0.0, device="cpu").fit(X, y)
-    with pytest.raises(ValueError, match="ranksim_weight"):
-        DIRRegressor(ranksim_weight=-1.0, device="cpu").fit(X, y)
+    with pytest.raises(ValueError, match=r"RankSim compare.*batch_size >= 2"):
+        DIRRegressor(regularizers=[("r", RankSim(weight=1.0))], batch_size=1, device="cpu").fit(
+            X, y
+        )
+    with pytest.raises(ValueError, match=r"ConR compare.*batch_size >= 2"):
+        DIRRegressor(regularizers=[("c", ConR())], batch_size=1, device="cpu").fit(X, y)
+    # a switched-off pairwise term does not need pairs
+    DIRRegressor(
+        regularizers=[("c", ConR(weight=0.0))], batch_size=1, max_epochs=1, device="cpu"
+    ).fit(X, y)
+    with pytest.raises(ValueError, match=r"ConR\(temperature=0.0\) must be positive"):
+        DIRRegressor(regularizers=[("c", ConR(temperature=0.0))], device="cpu").fit(X, y)
+    with pytest.raises(ValueError, match=r"RankSim\(weight=-1.0\): the weight must be"):
+        DIRRegressor(regularizers=[("r", RankSim(weight=-1.0))], device="cpu").fit(X, y)
+    with pytest.raises(ValueError, match=r"RankSim\(interpolation=0.0\) must be positive"):
+        DIRRegressor(regularizers=[("r", RankSim(interpolation=0.0))], device="cpu").fit(X, y)
+    with pytest.raises(ValueError, match=r"FeatureNormOrder\(finetune_epochs=1.5\)"):
+        DIRRegressor(
+            regularizers=[("n", FeatureNormOrder(finetune_epochs=1.5))], device="cpu"
+        ).fit(X, y)
+    with pytest.raises(ValueError, match="names must be unique"):
+        DIRRegressor(regularizers=[("r", RankSim()), ("r", ConR())], device="cpu").fit(X, y)
+    with pytest.raises(ValueError, match=r"list of \(name, object\) pairs"):
+        DIRRegressor(regularizers=[RankSim()], device="cpu").fit(X, y)
+
+
+class _BinSpread(Regularizer):
+    """A user-written term: mean squared feature norm, scaled by the number of label bins."""
+
+    needs = frozenset({"features", "label_bins"})
+
+    def __init__(self, weight=1.0, power=2.0):
+        super().__init__(weight=weight)
+        self.power = power
+
+    def check(self, net):
+        super().check(net)
+        if self.power <= 0:
+            raise ValueError(f"_BinSpread(power={self.power!r}) must be positive.")
+
+    def loss(self, batch):
+        n_bins = len(torch.unique(batch.label_bins))
+        return n_bins * batch.features.norm(dim=1).pow(self.power).mean()
+
+    def after_fit(self, net, X, y):
+        self.seen_ = (len(y), sorted(X))
+
+
+def test_a_custom_regulariser_gets_what_it_needs_and_is_tunable():
+    X, y = _data()
+    net = _fixed_net(regularizers=[("spread", _BinSpread(weight=0.5))])
+    assert net.get_params()["regularizers__spread__power"] == 2.0
+    net.set_params(regularizers__spread__power=1.0).fit(X, y)
+    norms = _features(net, X).double().norm(dim=1).numpy()
+    n_bins = len(np.unique(net.label_density_.bin_index(y)))  # of the 6 label bins
+    expected = np.mean((net.predict(X) - y) ** 2) + 0.5 * n_bins * norms.mean()
+    assert net.history[-1, "train_loss"] == pytest.approx(expected, rel=1e-5)
+    fitted = net.regularizers_["spread"]
+    assert fitted.power == 1.0 and fitted.seen_ == (
+        len(y),
+        ["X", "bins", "label_bins", "sample_weight"],
+    )
+    assert not hasattr(net.regularizers[0][1], "seen_")  # the parameter is left unfitted
+    # weight 0 switches it off: neither the term nor after_fit run
+    off = _fixed_net(regularizers=[("spread", _BinSpread(weight=0.0))]).fit(X, y)
+    assert off.history[-1, "train_loss"] == pytest.approx(np.mean((off.predict(X) - y) ** 2))
+    assert not hasattr(off.regularizers_["spread"], "seen_")
+    with pytest.raises(ValueError, match=r"_BinSpread\(power=0\) must be positive"):
+        _fixed_net(regularizers=[("spread", _BinSpread(power=0))]).fit(X, y)
+
+
+def test_regulariser_needs_are_checked():
+    class _Unknown(_BinSpread):
+        needs = frozenset({"features", "gradients"})
+
+    X, y = _data()
+    with pytest.raises(ValueError, match=r"_Unknown.needs names \['gradients'\]"):
+        _fixed_net(regularizers=[("u", _Unknown())]).fit(X, y)
+    with pytest.raises(ValueError, match="not a regulariser"):
+        _fixed_net(regularizers=[("u", 1.0)]).fit(X, y)
 
 
 class _NoFeatures(torch.nn.Module):
@@ -287,7 +377,9 @@ class _NoFeatures(torch.nn.Module):
 def test_feature_regularisers_need_a_feature_module():
     X, y = _data()
     with pytest.raises(ValueError, match="need a module with features"):
-        DIRRegressor(_NoFeatures, ranksim_weight=1.0, max_epochs=1, device="cpu").fit(X, y)
+        DIRRegressor(_NoFeatures, regularizers=[("r", RankSim())], max_epochs=1, device="cpu").fit(
+            X, y
+        )
 
 
 # ------------------------------------------------ mismatched batches (issue 13.7)

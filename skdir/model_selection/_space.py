@@ -161,21 +161,57 @@ def check_space(estimator: Any, param_distributions: Mapping[str, Any]) -> _Spac
 # --- default spaces -----------------------------------------------------------------------
 
 
-def _dir_regressor_space() -> dict[str, Any]:
-    return {
+def _dir_regressor_space(estimator: Any) -> dict[str, Any]:
+    from ..nn import CMixup, ConR, FeatureDistributionSmoothing, WeightedRegressionLoss
+    from ..target import TargetDistributionNormalizer
+    from ..weighting import LDSWeighter
+
+    space: dict[str, Any] = {
         "lr": FloatDistribution(1e-4, 1e-2, log=True),
         "optimizer__weight_decay": FloatDistribution(1e-6, 1e-1, log=True),
         "batch_size": CategoricalDistribution([32, 64, 128, 256]),
-        "loss": CategoricalDistribution(["mse", "l1", "huber", "focal_l1"]),
         "module__dropout": FloatDistribution(0.0, 0.5),
         "module__hidden": [(128,), (256,), (512,), (256, 128)],
-        "lds": CategoricalDistribution([False, True]),
-        "lds_kernel": CategoricalDistribution(["gaussian", "triangular", "laplace"]),
-        "lds_ks": IntDistribution(3, 9, step=2),
-        "lds_sigma": FloatDistribution(0.5, 3.0),
-        "reweight": CategoricalDistribution(["sqrt_inv", "inverse"]),
-        "fds": CategoricalDistribution([False, True]),
-        "fds_sigma": FloatDistribution(0.5, 3.0),
+    }
+    if estimator.criterion is WeightedRegressionLoss:
+        space["criterion__loss"] = CategoricalDistribution(["mse", "l1", "huber", "focal_l1"])
+    # a component the user left off is offered on/off with a few settings; one the user set
+    # is tuned through its own parameters (its default space, reached as a child)
+    offered = {
+        "weighter": [LDSWeighter(sigma=sigma) for sigma in (1.0, 2.0)]
+        + [LDSWeighter(reweight="inverse", clip=(5, 1000))],
+        "fds": [FeatureDistributionSmoothing(sigma=sigma) for sigma in (1.0, 2.0)],
+        "augment": [CMixup(bandwidth=b) for b in (0.2, 0.5, 1.0)],
+        "regularizers": [[("conr", ConR(weight=w))] for w in (0.5, 1.0, 2.0)],
+        "target_transformer": [
+            TargetDistributionNormalizer(method=m) for m in ("standard", "robust", "yeo-johnson")
+        ],
+    }
+    for name, choices in offered.items():
+        if getattr(estimator, name) is None:
+            space[name] = [None, *choices]
+    return space
+
+
+def _conr_space() -> dict[str, Any]:
+    return {
+        "weight": FloatDistribution(0.1, 10.0, log=True),
+        "threshold": FloatDistribution(0.1, 1.0, log=True),
+    }
+
+
+def _cmixup_space() -> dict[str, Any]:
+    return {
+        "alpha": FloatDistribution(0.5, 4.0, log=True),
+        "bandwidth": FloatDistribution(0.1, 2.0, log=True),
+    }
+
+
+def _fds_space() -> dict[str, Any]:
+    return {
+        "ks": IntDistribution(3, 9, step=2),
+        "sigma": FloatDistribution(0.5, 3.0),
+        "momentum": FloatDistribution(0.5, 0.99),
     }
 
 
@@ -204,10 +240,13 @@ def _normalizer_space() -> dict[str, Any]:
 #: the classes live in modules that import it.
 _DEFAULT_SPACES = {
     "DIRRegressor": _dir_regressor_space,
-    "SMOGN": _smogn_space,
-    "SMOTER": lambda: {k: v for k, v in _smogn_space().items() if k != "pert"},
-    "LDSWeighter": _lds_space,  # also reached as a DensityWeightedRegressor's weighter
-    "TargetDistributionNormalizer": _normalizer_space,
+    "SMOGN": lambda _: _smogn_space(),
+    "SMOTER": lambda _: {k: v for k, v in _smogn_space().items() if k != "pert"},
+    "LDSWeighter": lambda _: _lds_space(),  # as any estimator's weighter, too
+    "TargetDistributionNormalizer": lambda _: _normalizer_space(),
+    "FeatureDistributionSmoothing": lambda _: _fds_space(),
+    "ConR": lambda _: _conr_space(),
+    "CMixup": lambda _: _cmixup_space(),
 }
 
 
@@ -218,9 +257,14 @@ def _children(estimator: Any) -> list[tuple[str, Any]]:
         return [(name, step) for name, step in steps if hasattr(step, "get_params")]
     children = []
     params = estimator.get_params(deep=False)
-    for key in ("regressor", "transformer", "estimator", "weighter"):
+    keys = ("regressor", "transformer", "estimator", "weighter", "fds", "target_transformer")
+    for key in (*keys, "augment", "regularizers"):
         value = params.get(key)
-        if value is not None and hasattr(value, "get_params") and not isinstance(value, type):
+        if isinstance(value, (list, tuple)) and key in ("augment", "regularizers"):
+            children.extend(
+                (f"{key}__{name}", item) for name, item in value if hasattr(item, "get_params")
+            )
+        elif value is not None and hasattr(value, "get_params") and not isinstance(value, type):
             children.append((key, value))
     return children
 
@@ -229,7 +273,7 @@ def _collect(estimator: Any, prefix: str, out: dict[str, Any]) -> None:
     factory = _DEFAULT_SPACES.get(type(estimator).__name__)
     if factory is not None:
         own = estimator.get_params(deep=True)
-        for name, dist in factory().items():
+        for name, dist in factory(estimator).items():
             if name in own or _is_virtual_param(estimator, own, name):
                 out[prefix + name] = dist
     for name, child in _children(estimator):
@@ -247,12 +291,21 @@ def default_search_space(estimator: Any) -> dict[str, Any]:
     - ``SMOGN``: ``k_neighbors`` 2-10, ``pert`` 0.005-0.1 (log), ``rel_thres`` 0.3-0.9
       (``SMOTER`` the same without ``pert``);
     - ``DIRRegressor``: ``lr`` 1e-4-1e-2 (log), ``optimizer__weight_decay`` 1e-6-0.1 (log),
-      ``batch_size`` {32, 64, 128, 256}, ``loss``, ``module__dropout`` 0-0.5,
-      ``module__hidden`` (a list of width tuples), LDS on/off with kernel, ``ks``, ``sigma``
-      and ``reweight``, FDS on/off with ``fds_sigma``;
-    - ``LDSWeighter`` (also as the ``weighter`` of a ``DensityWeightedRegressor``, as
-      ``weighter__kernel``...): kernel, ``ks``, ``sigma``, ``reweight``;
-    - ``TargetDistributionNormalizer``: ``method`` in {standard, robust, yeo-johnson}.
+      ``batch_size`` {32, 64, 128, 256}, ``module__dropout`` 0-0.5, ``module__hidden`` (a
+      list of width tuples), ``criterion__loss`` (with the default criterion). Each
+      component the regressor has *off* (``None``) is offered as a choice between off and a
+      few settings: ``weighter`` (LDS with sigma 1 or 2, or inverse weights clipped to
+      (5, 1000)), ``fds`` (sigma 1 or 2), ``augment`` (C-Mixup, bandwidth 0.2/0.5/1),
+      ``regularizers`` (ConR, weight 0.5/1/2) and ``target_transformer``
+      (``TargetDistributionNormalizer`` standard/robust/Yeo-Johnson). A component the
+      regressor *has* is tuned through its own parameters, below;
+    - ``LDSWeighter`` (as any estimator's ``weighter``, e.g. ``weighter__kernel``): kernel,
+      ``ks``, ``sigma``, ``reweight``;
+    - ``FeatureDistributionSmoothing`` (``fds__*``): ``ks``, ``sigma``, ``momentum``;
+    - ``ConR`` (``regularizers__<name>__*``): ``weight`` 0.1-10 (log), ``threshold``
+      0.1-1 (log); ``CMixup`` (``augment__*``): ``alpha`` 0.5-4, ``bandwidth`` 0.1-2 (log);
+    - ``TargetDistributionNormalizer`` (also as a ``target_transformer``): ``method`` in
+      {standard, robust, yeo-johnson}.
 
     Parameters
     ----------

@@ -1,34 +1,55 @@
 """Neural regressors for deep imbalanced regression, built on skorch.
 
-:class:`DIRRegressor` is a scikit-learn regressor with label distribution
-smoothing (LDS), feature distribution smoothing (FDS) and the weighted losses of
-Yang et al. (ICML 2021); :class:`MLP`, :class:`TwoTower`, :class:`FusionTransformer`
-and :class:`AttentionMIL` (bags of fragments) are its networks. The losses and
-regularisers behind its options (:class:`BalancedMSELoss`, :class:`UncertaintyWeighting`,
-:func:`ranksim_loss`, :func:`conr_loss`, :func:`norm_order_loss`, :func:`mixup_batch`)
-are exported for use in other training loops.
+:class:`DIRRegressor` is a scikit-learn regressor whose techniques are
+components: a sample ``weighter`` (LDS, Yang et al., ICML 2021), feature
+distribution smoothing (:class:`FeatureDistributionSmoothing`), a ``criterion``
+class (:class:`WeightedRegressionLoss` with Focal-R, :class:`BalancedMSELoss`,
+:class:`UncertaintyWeightedLoss`), ``regularizers`` (:class:`RankSim`,
+:class:`ConR`, :class:`FeatureNormOrder`) and ``augment`` (:class:`Mixup`,
+:class:`CMixup`, :class:`GaussianNoise`, :class:`FeatureDropout`). A technique of
+your own subclasses :class:`Regularizer` or :class:`Augmentation`.
+:class:`MLP`, :class:`TwoTower`, :class:`FusionTransformer` and
+:class:`AttentionMIL` (bags of fragments) are its networks. The loss functions
+behind the components (:func:`ranksim_loss`, :func:`conr_loss`,
+:func:`norm_order_loss`, :func:`mixup_batch`) are exported for use in other
+training loops.
 """
 
-from .augment import mixup_batch
-from .fds import FeatureDistributionSmoothing
+from .augment import CMixup, FeatureDropout, GaussianNoise, Mixup, mixup_batch
+from .base import Augmentation, Regularizer, TrainingBatch
+from .fds import FDSLayer, FDSUpdate, FeatureDistributionSmoothing
 from .losses import (
     BalancedMSELoss,
+    UncertaintyWeightedLoss,
     UncertaintyWeighting,
     WeightedRegressionLoss,
     elementwise_loss,
 )
 from .modules import MLP, AttentionMIL, FusionTransformer, TwoTower
 from .regressor import DIRRegressor
-from .regularizers import conr_loss, norm_order_loss, ranksim_loss
+from .regularizers import ConR, FeatureNormOrder, RankSim, conr_loss, norm_order_loss, ranksim_loss
 
 __all__ = [
     "MLP",
     "AttentionMIL",
+    "Augmentation",
     "BalancedMSELoss",
+    "CMixup",
+    "ConR",
     "DIRRegressor",
+    "FDSLayer",
+    "FDSUpdate",
     "FeatureDistributionSmoothing",
+    "FeatureDropout",
+    "FeatureNormOrder",
     "FusionTransformer",
+    "GaussianNoise",
+    "Mixup",
+    "RankSim",
+    "Regularizer",
+    "TrainingBatch",
     "TwoTower",
+    "UncertaintyWeightedLoss",
     "UncertaintyWeighting",
     "WeightedRegressionLoss",
     "conr_loss",

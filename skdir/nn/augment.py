@@ -1,15 +1,29 @@
 """Train-time batch augmentation for regression: mixup, C-Mixup, input noise, feature dropout.
 
-All functions act on one training batch and draw from torch's global random
-generator (which :class:`~skdir.nn.DIRRegressor` seeds from ``random_state``); the
-regressor applies them in training steps only, never in validation or prediction.
+The functions act on one training batch; the classes (:class:`Mixup`,
+:class:`CMixup`, :class:`GaussianNoise`, :class:`FeatureDropout`) wrap them as
+:class:`~skdir.nn.base.Augmentation` components of
+:class:`~skdir.nn.DIRRegressor` (``augment=CMixup(alpha=2.0)``). All draw from
+torch's global random generator (which the regressor seeds from
+``random_state``); the regressor applies them in training steps only, never in
+validation or prediction.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from numbers import Real
+
 import torch
+from sklearn.utils._param_validation import Interval, validate_parameter_constraints
+
+from .base import Augmentation, TrainingBatch
 
 __all__ = [
+    "CMixup",
+    "FeatureDropout",
+    "GaussianNoise",
+    "Mixup",
     "c_mixup_probabilities",
     "feature_dropout",
     "gaussian_noise",
@@ -166,3 +180,176 @@ def feature_dropout(X: torch.Tensor, p: float) -> torch.Tensor:
         return X
     keep = (torch.rand_like(X) >= p) | torch.isnan(X)  # NaN padding rows stay NaN
     return torch.where(keep, X / (1.0 - p), torch.zeros_like(X))
+
+
+class _Validated:
+    """Check ``_parameter_constraints`` in ``check`` (called by the regressor at fit)."""
+
+    _parameter_constraints: dict = {}
+
+    def check(self, net: object) -> None:
+        """Validate the parameters; raise a ValueError naming the bad one."""
+        validate_parameter_constraints(
+            self._parameter_constraints, self.get_params(deep=False), type(self).__name__
+        )
+
+
+class Mixup(_Validated, Augmentation):
+    """Mix each training sample with a random partner of its batch (mixup).
+
+    Zhang, Cisse, Dauphin & Lopez-Paz, "mixup: Beyond Empirical Risk
+    Minimization" (ICLR 2018): with one ``lam ~ Beta(alpha, alpha)`` per batch,
+    inputs, targets and sample weights become ``lam * a + (1 - lam) * b``; the
+    bins (FDS, label bins) follow the dominant partner. See :func:`mixup_batch`.
+
+    Parameters
+    ----------
+    alpha : float, default=2.0
+        Beta parameter (> 0).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdir.nn.augment import Mixup
+    >>> from skdir.nn.base import TrainingBatch
+    >>> _ = torch.manual_seed(0)
+    >>> batch = TrainingBatch(X=torch.tensor([[0.0], [10.0]]), y=torch.tensor([[0.0], [1.0]]))
+    >>> mixed = Mixup(alpha=1.0)(batch)
+    >>> bool(torch.allclose(mixed.X, 10 * mixed.y))  # mixed pairs stay on y = X / 10
+    True
+    """
+
+    needs_2d = True
+    _method = "mixup"
+    _parameter_constraints: dict = {"alpha": [Interval(Real, 0, None, closed="neither")]}
+
+    def __init__(self, alpha: float = 2.0) -> None:
+        self.alpha = alpha
+
+    def _bandwidth(self) -> float:
+        return 1.0
+
+    def __call__(self, batch: TrainingBatch) -> TrainingBatch:
+        """Return the batch mixed with its partners."""
+        if batch.X.ndim != 2:
+            raise ValueError(
+                f"{type(self).__name__} mixes rows of 2-D inputs, but the batch has shape "
+                f"{tuple(batch.X.shape)} (bags); use no mixing augmentation for bag modules."
+            )
+        X, y, partner, lam = mixup_batch(
+            batch.X,
+            batch.y,
+            alpha=self.alpha,
+            method=self._method,
+            bandwidth=self._bandwidth(),
+            kernel_targets=batch.labels,
+        )
+        changes = {"X": X, "y": y}
+        if batch.weight is not None:
+            changes["weight"] = lam * batch.weight + (1 - lam) * batch.weight[partner]
+        if lam < 0.5:  # bins follow the dominant partner
+            for key in ("bins", "label_bins"):
+                value = getattr(batch, key)
+                if value is not None:
+                    changes[key] = value[partner]
+        return dataclasses.replace(batch, **changes)
+
+
+class CMixup(Mixup):
+    """Mix each training sample with a partner of similar label (C-Mixup).
+
+    Yao, Wang, Li, Zhang, Liang, Zou & Finn, "C-Mixup: Improving Generalization
+    in Regression" (NeurIPS 2022): partners are drawn with probability
+    proportional to a Gaussian kernel on the label distance
+    (:func:`c_mixup_probabilities`), measured in training standard deviations
+    of the targets; then as :class:`Mixup`.
+
+    Parameters
+    ----------
+    alpha : float, default=2.0
+        Beta parameter (> 0).
+    bandwidth : float, default=0.5
+        Kernel bandwidth in training standard deviations of the targets.
+
+    Examples
+    --------
+    >>> from skdir.nn import DIRRegressor
+    >>> from skdir.nn.augment import CMixup
+    >>> net = DIRRegressor(augment=CMixup(bandwidth=0.2))
+    >>> net.get_params()["augment__bandwidth"]
+    0.2
+    """
+
+    _method = "c_mixup"
+    _parameter_constraints: dict = {
+        **Mixup._parameter_constraints,
+        "bandwidth": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(self, alpha: float = 2.0, bandwidth: float = 0.5) -> None:
+        super().__init__(alpha=alpha)
+        self.bandwidth = bandwidth
+
+    def _bandwidth(self) -> float:
+        return float(self.bandwidth)
+
+
+class GaussianNoise(_Validated, Augmentation):
+    """Add ``N(0, std^2)`` noise to the training inputs (redrawn for each view).
+
+    Parameters
+    ----------
+    std : float, default=0.1
+        Standard deviation of the noise, in input units.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdir.nn.augment import GaussianNoise
+    >>> from skdir.nn.base import TrainingBatch
+    >>> _ = torch.manual_seed(0)
+    >>> batch = TrainingBatch(X=torch.zeros(10000, 2), y=torch.zeros(10000, 1))
+    >>> out = GaussianNoise(std=0.5)(batch)
+    >>> round(out.X.std().item(), 1)
+    0.5
+    """
+
+    per_view = True
+    _parameter_constraints: dict = {"std": [Interval(Real, 0, None, closed="left")]}
+
+    def __init__(self, std: float = 0.1) -> None:
+        self.std = std
+
+    def __call__(self, batch: TrainingBatch) -> TrainingBatch:
+        """Return the batch with noisy inputs."""
+        return dataclasses.replace(batch, X=gaussian_noise(batch.X, self.std))
+
+
+class FeatureDropout(_Validated, Augmentation):
+    """Zero each training input entry with probability ``p`` (inverted dropout, per view).
+
+    Parameters
+    ----------
+    p : float, default=0.1
+        Probability of zeroing an entry, in [0, 1).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdir.nn.augment import FeatureDropout
+    >>> from skdir.nn.base import TrainingBatch
+    >>> _ = torch.manual_seed(0)
+    >>> out = FeatureDropout(p=0.25)(TrainingBatch(X=torch.ones(1000, 4), y=torch.zeros(1000, 1)))
+    >>> round(out.X.mean().item(), 1), float(out.X.max())
+    (1.0, 1.3333333730697632)
+    """
+
+    per_view = True
+    _parameter_constraints: dict = {"p": [Interval(Real, 0, 1, closed="left")]}
+
+    def __init__(self, p: float = 0.1) -> None:
+        self.p = p
+
+    def __call__(self, batch: TrainingBatch) -> TrainingBatch:
+        """Return the batch with dropped-out inputs."""
+        return dataclasses.replace(batch, X=feature_dropout(batch.X, self.p))

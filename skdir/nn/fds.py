@@ -8,20 +8,215 @@ re-calibrates every feature vector of bin ``b``::
     z <- (z - mu_b) * sqrt(clip(var~_b / var_b, low, high)) + mu~_b
 
 so that rare bins borrow the feature statistics of their neighbours.
+
+:class:`FeatureDistributionSmoothing` is the component given to
+:class:`~skdir.nn.DIRRegressor` (``fds=FeatureDistributionSmoothing(...)``): it
+holds the settings, bins the training targets and builds the torch layer
+:class:`FDSLayer`, whose statistics the skorch callback :class:`FDSUpdate`
+refreshes at the end of every epoch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike, NDArray
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions, validate_parameter_constraints
+from skorch.callbacks import Callback
 from torch import nn
 
-__all__ = ["FeatureDistributionSmoothing"]
+from ..density import KERNELS, LabelDensity
+
+__all__ = ["FDSLayer", "FDSUpdate", "FeatureDistributionSmoothing"]
 
 
-class FeatureDistributionSmoothing(nn.Module):
+class FeatureDistributionSmoothing(BaseEstimator):
+    """Feature distribution smoothing (FDS) as a component of :class:`~skdir.nn.DIRRegressor`.
+
+    Yang, Zha, Chen, Wang & Katabi, "Delving into Deep Imbalanced Regression"
+    (ICML 2021). The training targets are binned by a
+    :class:`~skdir.density.LabelDensity` (``n_bins``/``bin_width``; two targets
+    use the joint grid); an :class:`FDSLayer` between the network's penultimate
+    features and its output layer re-calibrates the training features of each
+    bin with statistics smoothed over neighbouring bins by the kernel
+    (``kernel``, ``ks``, ``sigma``; normalised to sum 1, reflecting at the
+    ends, separable along each target). The statistics are refreshed by the
+    :class:`FDSUpdate` callback at each epoch end; the layer is inactive in
+    validation and prediction. The module must have ``features(X)``,
+    ``head(z)`` and ``embedding_dim`` (as the built-in ones).
+
+    Parameters
+    ----------
+    n_bins : int, default=50
+        Number of equal-width bins per target over the training range.
+    bin_width : float or None, default=None
+        Bin width per target; overrides ``n_bins`` when set.
+    kernel : {"gaussian", "gaussian_true", "triangular", "laplace"}, default="gaussian"
+        Smoothing kernel over bins.
+    ks : int, default=5
+        Kernel size in bins.
+    sigma : float, default=2.0
+        Kernel width in bins.
+    momentum : float, default=0.9
+        Momentum of the running per-bin statistics.
+    start_update : int, default=0
+        First epoch (0-based) whose features update the statistics.
+    start_smooth : int, default=1
+        First epoch in which training features are calibrated.
+    clip : (float, float), default=(0.1, 10.0)
+        Bounds of the variance ratio in the calibration.
+    var_floor : float, default=1e-4
+        Floor of the per-bin feature variances.
+    shrinkage : float, default=2.0
+        Pseudo-count with which each bin's epoch statistics are shrunk toward
+        the statistics of all samples (sparse bins of small data); 0 switches
+        it off.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdir.nn import DIRRegressor
+    >>> from skdir.nn.fds import FeatureDistributionSmoothing
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(80, 4))
+    >>> y = X[:, 0] + 0.1 * rng.normal(size=80)
+    >>> net = DIRRegressor(fds=FeatureDistributionSmoothing(n_bins=10), max_epochs=3,
+    ...                    device="cpu", random_state=0).fit(X, y)
+    >>> net.feature_smoothing_.n_bins, int(net.feature_smoothing_.last_update_epoch)
+    (10, 2)
+    """
+
+    _parameter_constraints: dict = {
+        "n_bins": [Interval(Integral, 1, None, closed="left")],
+        "bin_width": [Interval(Real, 0, None, closed="neither"), None],
+        "kernel": [StrOptions(set(KERNELS))],
+        "ks": [Interval(Integral, 1, None, closed="left")],
+        "sigma": [Interval(Real, 0, None, closed="neither")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "start_update": [Interval(Integral, 0, None, closed="left")],
+        "start_smooth": [Interval(Integral, 0, None, closed="left")],
+        "clip": [tuple, list],
+        "var_floor": [Interval(Real, 0, None, closed="left")],
+        "shrinkage": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_bins: int = 50,
+        *,
+        bin_width: float | None = None,
+        kernel: str = "gaussian",
+        ks: int = 5,
+        sigma: float = 2.0,
+        momentum: float = 0.9,
+        start_update: int = 0,
+        start_smooth: int = 1,
+        clip: tuple[float, float] = (0.1, 10.0),
+        var_floor: float = 1e-4,
+        shrinkage: float = 2.0,
+    ) -> None:
+        self.n_bins = n_bins
+        self.bin_width = bin_width
+        self.kernel = kernel
+        self.ks = ks
+        self.sigma = sigma
+        self.momentum = momentum
+        self.start_update = start_update
+        self.start_smooth = start_smooth
+        self.clip = clip
+        self.var_floor = var_floor
+        self.shrinkage = shrinkage
+
+    def check(self) -> None:
+        """Validate the parameters; raise a ValueError naming the bad one and the fix."""
+        validate_parameter_constraints(
+            self._parameter_constraints, self.get_params(deep=False), type(self).__name__
+        )
+        low, high = self.clip
+        if not 0 < low <= 1 <= high:
+            raise ValueError(
+                f"FeatureDistributionSmoothing(clip={self.clip}): clip must be (low, high) "
+                "with 0 < low <= 1 <= high."
+            )
+        if self.start_smooth < self.start_update:
+            raise ValueError(
+                f"FeatureDistributionSmoothing(start_smooth={self.start_smooth}) is before "
+                f"start_update={self.start_update}; features can only be smoothed once "
+                "statistics exist."
+            )
+
+    def fit(self, y: ArrayLike) -> FeatureDistributionSmoothing:
+        """Bin the training targets (the label density of the FDS bins).
+
+        Parameters
+        ----------
+        y : array-like of shape (n_samples,) or (n_samples, 2)
+            Training targets, as given to the regressor (before any
+            ``target_transformer``).
+
+        Returns
+        -------
+        self : FeatureDistributionSmoothing
+            With ``label_density_`` set.
+        """
+        self.check()
+        self.label_density_ = LabelDensity(
+            n_bins=self.n_bins,
+            bin_width=self.bin_width,
+            kernel=self.kernel,
+            ks=self.ks,
+            sigma=self.sigma,
+        ).fit(y)
+        return self
+
+    def bin_index(self, y: ArrayLike) -> NDArray[np.int64]:
+        """Return the flat FDS bin of each target (joint grid cell for two targets)."""
+        return np.asarray(self.label_density_.flat_bin_index(y), dtype=np.int64)
+
+    def build_layer(self, embedding_dim: int) -> FDSLayer:
+        """Return a fresh :class:`FDSLayer` for features of size ``embedding_dim``."""
+        return FDSLayer(
+            n_bins=int(np.prod(self.label_density_.n_bins_)),
+            embedding_dim=embedding_dim,
+            momentum=self.momentum,
+            start_update=self.start_update,
+            start_smooth=self.start_smooth,
+            clip=tuple(self.clip),
+            var_floor=self.var_floor,
+            shrinkage=self.shrinkage,
+        )
+
+    def smooth(self, per_bin: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Smooth per-bin statistics of shape ``(n_bins, dim)`` over neighbouring bins."""
+        density = self.label_density_
+        grid = per_bin.reshape(*density.n_bins_, per_bin.shape[-1])
+        smoothed = density.smooth(grid, normalize="sum", mode="reflect")
+        return smoothed.reshape(per_bin.shape)
+
+
+class FDSUpdate(Callback):
+    """skorch callback: fold each epoch's training features into the FDS statistics.
+
+    :class:`~skdir.nn.DIRRegressor` adds it to its callbacks when ``fds`` is
+    set; at the end of every epoch it calls
+    :meth:`FDSLayer.update_statistics` of the net's ``feature_smoothing_`` with
+    the smoothing of the fitted ``fds_`` component.
+    """
+
+    def on_epoch_end(self, net: Any, **kwargs: Any) -> None:
+        """Update the statistics from the features recorded during the epoch."""
+        layer = getattr(net, "feature_smoothing_", None)
+        component = getattr(net, "fds_", None)
+        if layer is not None and component is not None:
+            layer.update_statistics(len(net.history) - 1, smooth=component.smooth)
+
+
+class FDSLayer(nn.Module):
     """Per-bin feature statistics, smoothed over bins, used to calibrate features.
 
     Follows the FDS layer of Yang, Zha, Chen, Wang & Katabi, "Delving into Deep
@@ -73,8 +268,8 @@ class FeatureDistributionSmoothing(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from skdir.nn.fds import FeatureDistributionSmoothing
-    >>> fds = FeatureDistributionSmoothing(n_bins=2, embedding_dim=1, var_floor=0.0)
+    >>> from skdir.nn.fds import FDSLayer
+    >>> fds = FDSLayer(n_bins=2, embedding_dim=1, var_floor=0.0)
     >>> z, bins = torch.tensor([[1.0], [3.0], [10.0]]), torch.tensor([0, 0, 1])
     >>> _ = fds(z, bins, epoch=0)
     >>> fds.update_statistics(epoch=0)

@@ -11,6 +11,7 @@ training set keep the scale of the unweighted loss.
 from __future__ import annotations
 
 from numbers import Integral
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,6 +24,7 @@ __all__ = [
     "BMSE_FORMS",
     "LOSSES",
     "BalancedMSELoss",
+    "UncertaintyWeightedLoss",
     "UncertaintyWeighting",
     "WeightedRegressionLoss",
     "elementwise_loss",
@@ -223,8 +225,13 @@ class BalancedMSELoss(nn.Module):
 
     As in the paper's code, the loss is multiplied by ``2 sigma^2`` (detached) so
     that it is on the scale of the MSE, and ``sigma`` is a learnable parameter
-    ``noise_sigma`` (:class:`~skdir.nn.DIRRegressor` gives it its own learning
-    rate). Several targets use the multi-dimensional (isotropic) form above, so
+    ``noise_sigma`` (:class:`~skdir.nn.DIRRegressor` trains it with its own
+    learning rate ``sigma_lr``, without weight decay). As the regressor's
+    ``criterion`` (``criterion=BalancedMSELoss, criterion__form="gai"``) the
+    GAI/BNI prior is the regressor's ``label_density_`` in the network's target
+    space (one component per bin, at its centre, with the bin's variance
+    ``width^2 / 12`` for GAI, weighted by its count; the paper fits an
+    8-component GMM instead). Several targets use the multi-dimensional (isotropic) form above, so
     the targets should be on comparable scales (standardise them). The batch loss
     is the mean of ``weight * L_i``.
 
@@ -234,6 +241,9 @@ class BalancedMSELoss(nn.Module):
         Estimator of the balancing term.
     init_sigma : float, default=1.0
         Initial noise scale ``sigma`` in target units.
+    sigma_lr : float, default=1e-2
+        Learning rate of ``noise_sigma`` in :class:`~skdir.nn.DIRRegressor`; 0
+        keeps it fixed.
     prior_locations : array-like of shape (n_components, n_targets) or None
         Component means (GAI) or bin centres (BNI); required by those forms.
     prior_probs : array-like of shape (n_components,) or None
@@ -255,6 +265,7 @@ class BalancedMSELoss(nn.Module):
         self,
         form: str = "bmc",
         init_sigma: float = 1.0,
+        sigma_lr: float = 1e-2,
         prior_locations: ArrayLike | None = None,
         prior_probs: ArrayLike | None = None,
         prior_scales: ArrayLike | None = None,
@@ -264,7 +275,10 @@ class BalancedMSELoss(nn.Module):
             raise ValueError(f"Unknown balanced MSE form {form!r}; choose one of bmc, gai, bni.")
         if not 0 < init_sigma < np.inf:
             raise ValueError(f"init_sigma must be a positive finite number, got {init_sigma!r}.")
+        if not sigma_lr >= 0:
+            raise ValueError(f"sigma_lr must be non-negative, got {sigma_lr!r}.")
         self.form = form
+        self.sigma_lr = float(sigma_lr)
         self.noise_sigma = nn.Parameter(torch.tensor(float(init_sigma)))
         if form == "bmc":
             return
@@ -305,6 +319,11 @@ class BalancedMSELoss(nn.Module):
         self.register_buffer("prior_locations", locations[keep])
         self.register_buffer("prior_log_probs", (probs[keep] / probs.sum()).log().float())
         self.register_buffer("prior_vars", (scales[keep] ** 2).float())
+
+    @staticmethod
+    def is_pairwise(form: str = "bmc", **params: Any) -> bool:
+        """Whether a criterion built with these parameters compares batch samples (BMC)."""
+        return form == "bmc"
 
     def balanced_nll(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Return the per-sample balanced negative log-likelihood (before rescaling)."""
@@ -394,3 +413,71 @@ class UncertaintyWeighting(nn.Module):
             )
         log_vars = self.log_vars.to(losses.dtype)
         return (0.5 * torch.exp(-log_vars) * losses + 0.5 * log_vars).sum()
+
+
+class UncertaintyWeightedLoss(WeightedRegressionLoss):
+    """Per-target weighted losses combined by learned task uncertainty (a criterion).
+
+    The multi-target criterion of :class:`~skdir.nn.DIRRegressor`
+    (``criterion=UncertaintyWeightedLoss``, ``criterion__loss="huber"``): in
+    training each target's weighted loss (:class:`WeightedRegressionLoss` on
+    that column) is combined by :class:`UncertaintyWeighting` (Kendall, Gal &
+    Cipolla, CVPR 2018), whose log-variances are trained with the network; in
+    evaluation mode (validation losses) it is the plain mean over targets, so
+    early stopping compares epochs on one scale. ``n_outputs`` is set by the
+    regressor from the data.
+
+    Parameters
+    ----------
+    n_outputs : int
+        Number of targets (at least 2).
+    loss, beta, gamma, activation
+        As :class:`WeightedRegressionLoss`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdir.nn.losses import UncertaintyWeightedLoss
+    >>> criterion = UncertaintyWeightedLoss(2)
+    >>> pred, target = torch.tensor([[1.0, 2.0]]), torch.zeros(1, 2)
+    >>> criterion(pred, target).item()  # 0.5 * 1 + 0.5 * 4 at s = 0
+    2.5
+    >>> criterion.eval()(pred, target).item()  # the plain mean
+    2.5
+    >>> criterion.weighting.weights.tolist()
+    [1.0, 1.0]
+    """
+
+    def __init__(
+        self,
+        n_outputs: int,
+        loss: str = "mse",
+        beta: float | None = None,
+        gamma: float = 1.0,
+        activation: str = "sigmoid",
+    ) -> None:
+        super().__init__(loss=loss, beta=beta, gamma=gamma, activation=activation)
+        if int(n_outputs) < 2:
+            raise ValueError(
+                f"UncertaintyWeightedLoss weighs the losses of several targets, but there is "
+                f"{int(n_outputs)}; pass 2-D y or use WeightedRegressionLoss."
+            )
+        self.weighting = UncertaintyWeighting(int(n_outputs))
+
+    def forward(
+        self, pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Return the uncertainty-weighted loss (training) or the plain mean (evaluation)."""
+        if not self.training:
+            return super().forward(pred, target, weight)
+        pred = pred.reshape(len(pred), -1)
+        target = target.reshape(len(target), -1)
+        per_target = torch.stack(
+            [
+                super(UncertaintyWeightedLoss, self).forward(
+                    pred[:, t : t + 1], target[:, t : t + 1], weight
+                )
+                for t in range(pred.shape[1])
+            ]
+        )
+        return self.weighting(per_target)

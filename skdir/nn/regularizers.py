@@ -13,14 +13,27 @@ for ConR, the predictions) and returns a scalar loss term that
 Distances between targets are Euclidean norms, so every term accepts 1-D and 2-D
 targets (shape ``(n,)`` or ``(n, n_targets)``); put the targets on comparable
 scales first (the regressor divides each by its training standard deviation).
+
+The classes :class:`RankSim`, :class:`ConR` and :class:`FeatureNormOrder` are the
+same terms as :class:`~skdir.nn.base.Regularizer` components of the regressor
+(``regularizers=[("conr", ConR(weight=1.0))]``).
 """
 
 from __future__ import annotations
 
+from numbers import Integral
+from typing import Any
+
+import numpy as np
 import torch
 from torch.nn import functional as F
 
+from .base import Regularizer, TrainingBatch
+
 __all__ = [
+    "ConR",
+    "FeatureNormOrder",
+    "RankSim",
     "conr_loss",
     "norm_order_loss",
     "norm_target_loss",
@@ -462,3 +475,242 @@ def norm_target_loss(
         return z.sum() * 0.0
     target = intercept.reshape(-1).to(z.dtype)[None] + slope.reshape(-1).to(z.dtype)[None] * labels
     return (norms - target).pow(2).sum(1).mean()
+
+
+class RankSim(Regularizer):
+    """RankSim as a :class:`~skdir.nn.DIRRegressor` regulariser (see :func:`ranksim_loss`).
+
+    Gong, Mori & Tung, "RankSim: Ranking Similarity Regularization for Deep
+    Imbalanced Regression" (ICML 2022). The term is averaged over anchors, so the
+    useful weights are large (the paper's gamma = 100 at batch size 64 is a
+    weight of 6400 here); labels are in training standard deviations.
+
+    Parameters
+    ----------
+    weight : float, default=100.0
+        Multiplier of the term.
+    interpolation : float, default=2.0
+        Interpolation strength of the blackbox ranking gradient (the paper's lambda).
+
+    Examples
+    --------
+    >>> from skdir.nn import DIRRegressor
+    >>> from skdir.nn.regularizers import RankSim
+    >>> net = DIRRegressor(regularizers=[("ranksim", RankSim(weight=50.0))])
+    >>> net.get_params()["regularizers__ranksim__weight"]
+    50.0
+    """
+
+    pairwise = True
+
+    def __init__(self, weight: float = 100.0, interpolation: float = 2.0) -> None:
+        super().__init__(weight=weight)
+        self.interpolation = interpolation
+
+    def check(self, net: Any) -> None:
+        """Validate ``weight`` and ``interpolation``."""
+        super().check(net)
+        if not self.interpolation > 0:
+            raise ValueError(f"RankSim(interpolation={self.interpolation!r}) must be positive.")
+
+    def loss(self, batch: TrainingBatch) -> torch.Tensor:
+        """Return the RankSim term of the batch's features and labels."""
+        return ranksim_loss(batch.features, batch.labels, self.interpolation)
+
+
+class ConR(Regularizer):
+    """ConR as a :class:`~skdir.nn.DIRRegressor` regulariser (see :func:`conr_loss`).
+
+    Keramati, Meng & Evans, "ConR: Contrastive Regularizer for Deep Imbalanced
+    Regression" (ICLR 2024). The batch is contrasted with a second view of it: a
+    second forward pass (other dropout masks) with the per-view augmentations
+    (:class:`~skdir.nn.augment.GaussianNoise`,
+    :class:`~skdir.nn.augment.FeatureDropout`) drawn afresh. Anchors are
+    weighted by the sample weights (e.g. LDS weights).
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Multiplier of the term.
+    temperature : float, default=0.2
+        Softmax temperature.
+    threshold : float, default=0.25
+        Label distance (in training standard deviations) up to which two samples
+        are positives; predictions this close with labels farther apart are
+        negatives.
+    push : float, default=0.01
+        Pushing power of negatives, ``exp(push * label distance)``.
+
+    Examples
+    --------
+    >>> from skdir.nn import DIRRegressor
+    >>> from skdir.nn.regularizers import ConR
+    >>> net = DIRRegressor(regularizers=[("conr", ConR(threshold=0.5))])
+    >>> net.set_params(regularizers__conr__weight=2.0).regularizers[0][1].weight
+    2.0
+    """
+
+    needs = frozenset({"features", "second_view"})
+    pairwise = True
+
+    def __init__(
+        self,
+        weight: float = 1.0,
+        temperature: float = 0.2,
+        threshold: float = 0.25,
+        push: float = 0.01,
+    ) -> None:
+        super().__init__(weight=weight)
+        self.temperature = temperature
+        self.threshold = threshold
+        self.push = push
+
+    def check(self, net: Any) -> None:
+        """Validate the temperature, threshold and push."""
+        super().check(net)
+        for name in ("temperature", "threshold"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"ConR({name}={getattr(self, name)!r}) must be positive.")
+        if not self.push >= 0:
+            raise ValueError(f"ConR(push={self.push!r}) must be non-negative.")
+
+    def loss(self, batch: TrainingBatch) -> torch.Tensor:
+        """Return the ConR term of the batch and its second view."""
+        pred2, z2 = batch.second_view
+        labels = batch.labels
+        scale = 1.0 if batch.label_scale is None else batch.label_scale.to(labels.dtype)
+        n = len(labels)
+        predictions = torch.cat([batch.pred, pred2]).reshape(2 * n, -1) / scale
+        weight = batch.weight
+        weights = None if weight is None else torch.cat([weight, weight]).reshape(-1)
+        return conr_loss(
+            torch.cat([batch.features, z2]),
+            torch.cat([labels, labels]),
+            predictions,
+            weights,
+            temperature=self.temperature,
+            threshold=self.threshold,
+            push=self.push,
+        )
+
+
+class FeatureNormOrder(Regularizer):
+    """Feature-norm ordinality as a :class:`~skdir.nn.DIRRegressor` regulariser.
+
+    After "Enhancing Deep Imbalanced Regression via Frobenius Norm
+    Regularization" (ICLR 2026 submission; our reconstruction, see
+    :func:`norm_order_loss`). Training adds ``weight`` times the hinge on the
+    batch's bin prototypes (bins of the regressor's ``label_density_``). With
+    ``finetune_epochs > 0`` a second stage follows the main training
+    (:meth:`after_fit`): a line from target to feature norm is fitted per
+    target on the many-shot bins (those holding at least the median count of
+    the non-empty bins; stored as ``intercept_``/``slope_`` of the fitted copy in
+    the regressor's ``regularizers_``), then training continues for
+    ``finetune_epochs`` epochs with ``finetune_weight`` times the squared
+    distance of every sample's feature norm to that line
+    (:func:`norm_target_loss`) added.
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Multiplier of the hinge.
+    finetune_epochs : int, default=0
+        Epochs of the fine-tuning stage; 0 skips it.
+    finetune_weight : float, default=1.0
+        Multiplier of the fine-tuning term.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdir.nn import DIRRegressor
+    >>> from skdir.nn.regularizers import FeatureNormOrder
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(80, 4))
+    >>> y = X[:, 0] + 0.1 * rng.normal(size=80)
+    >>> net = DIRRegressor(regularizers=[("norm", FeatureNormOrder(finetune_epochs=2))],
+    ...                    max_epochs=3, device="cpu", random_state=0).fit(X, y)
+    >>> net.regularizers_["norm"].slope_.shape
+    (1,)
+    """
+
+    needs = frozenset({"features", "label_bins"})
+
+    def __init__(
+        self, weight: float = 1.0, finetune_epochs: int = 0, finetune_weight: float = 1.0
+    ) -> None:
+        super().__init__(weight=weight)
+        self.finetune_epochs = finetune_epochs
+        self.finetune_weight = finetune_weight
+
+    @property
+    def active(self) -> bool:
+        """Whether the hinge or the fine-tuning stage is on."""
+        return self.weight > 0 or self.finetune_epochs > 0
+
+    def check(self, net: Any) -> None:
+        """Validate the weights and the number of fine-tuning epochs."""
+        super().check(net)
+        epochs = self.finetune_epochs
+        if isinstance(epochs, bool) or not isinstance(epochs, Integral) or epochs < 0:
+            raise ValueError(
+                f"FeatureNormOrder(finetune_epochs={epochs!r}) must be an integer >= 0."
+            )
+        if not self.finetune_weight >= 0:
+            raise ValueError(
+                f"FeatureNormOrder(finetune_weight={self.finetune_weight!r}) must be >= 0."
+            )
+
+    def loss(self, batch: TrainingBatch) -> torch.Tensor:
+        """Return the hinge on the batch's bin prototypes."""
+        return norm_order_loss(batch.features, batch.y, batch.label_bins)
+
+    def __call__(self, batch: TrainingBatch) -> torch.Tensor:
+        """Return the weighted hinge, plus the fine-tuning term during that stage."""
+        term = self.weight * self.loss(batch) if self.weight > 0 else batch.y.new_zeros(())
+        if getattr(self, "finetuning_", False):
+            z = batch.features
+            intercept = torch.as_tensor(self.intercept_, dtype=z.dtype, device=z.device)
+            slope = torch.as_tensor(self.slope_, dtype=z.dtype, device=z.device)
+            term = term + self.finetune_weight * norm_target_loss(z, batch.y, intercept, slope)
+        return term
+
+    def after_fit(self, net: Any, X: Any, y: Any) -> None:
+        """Fit the norm lines on the many-shot bins, then fine-tune ``finetune_epochs``.
+
+        Parameters
+        ----------
+        net : DIRRegressor
+            The regressor that just finished its main training.
+        X : dict
+            The packed training inputs (``"X"``, ``"label_bins"``, ...).
+        y : ndarray of shape (n_samples, n_targets)
+            The network's training targets.
+        """
+        if not self.finetune_epochs:
+            return
+        z = net.transform_features(X["X"]).astype(np.float64)
+        labels = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        bins = np.asarray(X["label_bins"])
+        intercepts, slopes = [], []
+        for t, block_norms in enumerate(_norm_blocks(torch.as_tensor(z), labels.shape[1])):
+            norms = block_norms.numpy()
+            _, index, counts = np.unique(bins[:, t], return_inverse=True, return_counts=True)
+            mean_norm = np.bincount(index, weights=norms) / counts
+            mean_label = np.bincount(index, weights=labels[:, t]) / counts
+            many = counts >= np.median(counts)
+            if np.unique(mean_label[many]).size < 2:
+                raise ValueError(
+                    "FeatureNormOrder(finetune_epochs > 0) needs at least two many-shot bins "
+                    "per target to fit the norm line; use more distinct targets or more bins "
+                    "in the regressor's label_density."
+                )
+            slope, intercept = np.polyfit(mean_label[many], mean_norm[many], 1)
+            intercepts.append(intercept)
+            slopes.append(slope)
+        self.intercept_ = np.array(intercepts)
+        self.slope_ = np.array(slopes)
+        self.finetuning_ = True
+        try:
+            net.continue_training(X, y, epochs=int(self.finetune_epochs))
+        finally:
+            self.finetuning_ = False

@@ -73,6 +73,9 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
 NOT_AN_X_ESTIMATOR: dict[str, str] = {
     "LabelDensity": "fit(y) takes targets only, like LabelEncoder; tested in test_density.py",
     "Relevance": "fit(y) takes targets only; tested in test_resampling_relevance.py",
+    "FeatureDistributionSmoothing": (
+        "a DIRRegressor component: fit(y) bins targets only; tested in test_nn_fds.py"
+    ),
 }
 
 
@@ -108,8 +111,10 @@ EXPECTED_FAILED_CHECKS["DensityWeightedRegressor"] = {
 
 
 def make_instance(cls: type) -> Any:
-    """Return the test instance of ``cls``."""
-    return cls(**INIT_PARAMS.get(cls.__name__, {}))
+    """Return a fresh test instance of ``cls`` (sub-estimators cloned, never shared)."""
+    from sklearn.base import clone
+
+    return clone(cls(**INIT_PARAMS.get(cls.__name__, {})))
 
 
 def expected_failed_checks(estimator: Any) -> dict[str, str]:
@@ -136,3 +141,27 @@ INIT_PARAMS["DIRSearchCV"] = _search_params()
 # skdir.fragments: several stats, so that the checks reach the order statistics too.
 INIT_PARAMS["FragmentAggregator"] = {"stats": ("mean", "median", "std", "count")}
 INIT_PARAMS["FragmentSubsampler"] = {"random_state": 0}
+
+
+def _pipeline_params() -> dict[str, Any]:
+    """skdir.pipeline.Pipeline test instance: SMOGN then Ridge."""
+    from sklearn.linear_model import Ridge
+
+    from skdir.resampling import SMOGN
+
+    smogn = SMOGN(**_sampler_params("SMOGN"), k_neighbors_fallback=True)
+    return {"steps": [("smogn", smogn), ("ridge", Ridge())]}
+
+
+INIT_PARAMS["Pipeline"] = _pipeline_params()
+EXPECTED_FAILED_CHECKS["Pipeline"] = {
+    "check_estimators_overwrite_params": (
+        "a Pipeline fits its steps in place (as imbalanced-learn's and scikit-learn's do)."
+    ),
+    "check_dont_overwrite_parameters": (
+        "a Pipeline fits its steps in place (as imbalanced-learn's and scikit-learn's do)."
+    ),
+    "check_regressor_multioutput": (
+        "the check fits 5 targets; the regression samplers cover at most two."
+    ),
+}

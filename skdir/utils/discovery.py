@@ -14,8 +14,11 @@ __all__ = ["all_estimators"]
 def all_estimators() -> list[tuple[str, type]]:
     """Return every public estimator class defined in skdir, sorted by name.
 
-    Modules and classes whose names start with an underscore, and modules whose
-    optional dependencies are missing, are skipped.
+    An estimator is a :class:`~sklearn.base.BaseEstimator` subclass with a ``fit``
+    method; parameter objects without one (the :class:`~skdir.nn.Regularizer` and
+    :class:`~skdir.nn.Augmentation` components of ``DIRRegressor``) are not
+    listed. Modules and classes whose names start with an underscore, and modules
+    whose optional dependencies are missing, are skipped.
 
     Returns
     -------
@@ -42,6 +45,7 @@ def all_estimators() -> list[tuple[str, type]]:
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if (
                 issubclass(obj, BaseEstimator)
+                and hasattr(obj, "fit")
                 and not name.startswith("_")
                 and obj.__module__.startswith("skdir")
                 and not inspect.isabstract(obj)

@@ -1,0 +1,142 @@
+"""Training, evaluation and prediction data of :class:`~skdir.nn.DIRRegressor`.
+
+The regressor hands skorch a dict per sample set: ``"X"`` (float32 inputs),
+``"sample_weight"`` (the weighter's weights times the user's), ``"bins"`` (flat
+FDS bins) and, when a regulariser needs them, ``"label_bins"`` (per-target bins
+of ``label_density_``); the targets are the network's (after
+``target_transformer``), 2-D float32.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from sklearn.utils.validation import _check_sample_weight, check_consistent_length, validate_data
+from skorch.dataset import ValidSplit
+
+from .._validation import check_target
+from ._bags import validate_bags
+
+__all__ = ["DataMixin"]
+
+
+def reject_3d(X: Any) -> None:
+    """Raise a ValueError for 3-D input to a module that takes 2-D rows."""
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) == 3:
+        raise ValueError(
+            f"X has 3 dimensions {tuple(shape)}, but DIRRegressor takes 2-D X "
+            "(n_samples, n_features). Aggregate the fragments of each sample into one "
+            "row first (skdir.fragments.FragmentAggregator)."
+        )
+
+
+class DataMixin:
+    """Validate inputs and targets and pack them into skorch's per-sample dicts."""
+
+    def _takes_bags(self) -> bool:
+        return bool(getattr(self._module_class(), "accepts_bags", False))
+
+    def _validate_X(self, X: ArrayLike, reset: bool) -> NDArray[np.float32]:
+        if self._takes_bags():  # bag modules: NaN-padded (n_bags, max_fragments, d)
+            return validate_bags(self, X, reset)
+        reject_3d(X)
+        return validate_data(self, X, dtype=np.float32, reset=reset)
+
+    def _validate_training_data(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None, reset: bool
+    ) -> tuple[NDArray, NDArray[np.float64], NDArray[np.float64] | None]:
+        if y is None:
+            raise ValueError(
+                "DIRRegressor requires y to be passed, but the target y is None; pass the "
+                "training targets."
+            )
+        if self._takes_bags():
+            X = validate_bags(self, X, reset)
+            y = validate_data(self, y=y, multi_output=True, y_numeric=True)
+            check_consistent_length(X, y)
+        else:
+            reject_3d(X)
+            X, y = validate_data(
+                self, X, y, reset=reset, dtype=np.float32, multi_output=True, y_numeric=True
+            )
+        y = check_target(y, max_targets=np.inf)
+        n_targets = 1 if y.ndim == 1 else y.shape[1]
+        if not reset and n_targets != self.n_outputs_:
+            raise ValueError(
+                f"y has {n_targets} target(s) but the regressor was fitted on "
+                f"{self.n_outputs_}; pass targets with the same columns."
+            )
+        if sample_weight is not None:
+            n_weights = len(np.atleast_1d(np.asarray(sample_weight, dtype=object)))
+            if np.ndim(sample_weight) == 1 and n_weights != len(y):
+                raise ValueError(
+                    f"sample_weight has {n_weights} entries but X has {len(y)} rows. When "
+                    "a sampler before this step changed the rows, the weights no longer "
+                    "describe them: use skdir.pipeline.make_pipeline, which resamples the "
+                    "weights with the rows."
+                )
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+        return X, y, sample_weight
+
+    def _pack(
+        self,
+        X: NDArray[np.float32],
+        y: NDArray[np.float64],
+        sample_weight: NDArray[np.float64] | None,
+    ) -> tuple[dict[str, NDArray], NDArray[np.float32]]:
+        """Return skorch's input dict and the network's targets for raw targets ``y``."""
+        columns = y.reshape(len(y), -1)
+        weight = np.ones(len(y))
+        if self.weighter_ is not None:
+            weight = np.asarray(self.weighter_.transform(y), dtype=np.float64)
+        if sample_weight is not None:
+            weight = weight * sample_weight
+        if self.target_transformer_ is not None:
+            columns = np.asarray(self.target_transformer_.transform(columns), dtype=np.float64)
+            if not np.all(np.isfinite(columns)):
+                raise ValueError(
+                    "target_transformer produced NaN or infinite targets; check that it "
+                    "accepts every training target."
+                )
+            columns = columns.reshape(len(y), -1)
+        bins = self.fds_.bin_index(y) if self.fds_ is not None else np.zeros(len(y), np.int64)
+        X_dict = {"X": X, "sample_weight": weight.astype(np.float32), "bins": bins}
+        if "label_bins" in self._needs():
+            label_bins = self.label_density_.bin_index(y)
+            X_dict["label_bins"] = np.asarray(label_bins, dtype=np.int64).reshape(len(y), -1)
+        return X_dict, columns.astype(np.float32)
+
+    def _prepare_eval_set(self, eval_set: Any) -> tuple[dict[str, NDArray], NDArray]:
+        try:
+            X_val, y_val = eval_set
+        except (TypeError, ValueError) as exc:
+            raise ValueError("eval_set must be a pair (X_val, y_val).") from exc
+        X_val = self._validate_X(X_val, reset=False)
+        y_val = check_target(y_val, name="eval_set targets", max_targets=np.inf)
+        if len(y_val) != len(X_val):
+            raise ValueError(
+                f"eval_set targets have {len(y_val)} rows, which does not match X_val's "
+                f"{len(X_val)} rows."
+            )
+        n_targets = 1 if y_val.ndim == 1 else y_val.shape[1]
+        if n_targets != self.n_outputs_:
+            raise ValueError(f"eval_set has {n_targets} target(s) but y has {self.n_outputs_}.")
+        return self._pack(X_val, y_val, None)
+
+    def get_split_datasets(self, X: Any, y: Any = None, **fit_params: Any) -> tuple:
+        """Return the training dataset and the validation dataset (or None)."""
+        eval_data = getattr(self, "_eval_data_", None)
+        if eval_data is not None:
+            return self.get_dataset(X, y), self.get_dataset(*eval_data)
+        if self.train_split is not None:
+            return super().get_split_datasets(X, y, **fit_params)
+        dataset = self.get_dataset(X, y)
+        if not self.validation_fraction:
+            return dataset, None
+        split = ValidSplit(self.validation_fraction, random_state=self._split_seed_)
+        return split(dataset, y, **fit_params)

@@ -1,0 +1,222 @@
+"""DIRRegressor's component protocol: techniques written outside skdir, nested parameters."""
+
+import inspect
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+
+from skdir.density import LabelDensity
+from skdir.nn import (
+    Augmentation,
+    CMixup,
+    ConR,
+    DIRRegressor,
+    FeatureNormOrder,
+    GaussianNoise,
+    RankSim,
+    Regularizer,
+    TrainingBatch,
+)
+
+
+def _data(n=80, d=5, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    y = 2 * X[:, 0] + np.abs(X[:, 1]) + 0.1 * rng.normal(size=n)
+    return X, y
+
+
+def _fixed_net(**kwargs):
+    """One full batch, lr=0, no dropout: the loss of epoch 1 is the initial network's."""
+    params = {
+        "lr": 0.0,
+        "max_epochs": 1,
+        "batch_size": 1000,
+        "early_stopping": False,
+        "validation_fraction": None,
+        "module__dropout": 0.0,
+        "module__hidden": (8,),
+        "device": "cpu",
+        "random_state": 0,
+    }
+    return DIRRegressor(**{**params, **kwargs})
+
+
+# --- techniques defined here, outside skdir: no skdir edit needed to use them
+class FeatureL2(Regularizer):
+    """weight * mean squared feature."""
+
+    def loss(self, batch):
+        return batch.features.pow(2).mean()
+
+
+class ViewGap(Regularizer):
+    """Squared distance between the features of the two views of the batch."""
+
+    needs = frozenset({"features", "second_view"})
+
+    def loss(self, batch):
+        return (batch.features - batch.second_view[1]).pow(2).mean()
+
+
+class RecordBins(Regularizer):
+    """Records the label bins it is given; contributes 0."""
+
+    needs = frozenset({"label_bins"})
+
+    def loss(self, batch):
+        self.seen_ = batch.label_bins.clone()
+        return batch.y.new_zeros(())
+
+
+class ShiftTargets(Augmentation):
+    """Adds a constant to the training targets."""
+
+    def __init__(self, shift=1.0):
+        self.shift = shift
+
+    def __call__(self, batch):
+        import dataclasses
+
+        return dataclasses.replace(batch, y=batch.y + self.shift)
+
+
+def test_a_user_regulariser_is_added_to_the_training_loss_with_its_weight():
+    X, y = _data()
+    plain = _fixed_net().fit(X, y)
+    net = _fixed_net(regularizers=[("l2", FeatureL2(weight=0.5))]).fit(X, y)
+    pred = net.predict(X)
+    np.testing.assert_allclose(pred, plain.predict(X))  # same initial network
+    z = net.transform_features(X).astype(np.float64)
+    expected = np.mean((pred - y) ** 2) + 0.5 * np.mean(z**2)
+    assert net.history[-1, "train_loss"] == pytest.approx(expected, rel=1e-5)
+    assert plain.history[-1, "train_loss"] == pytest.approx(np.mean((pred - y) ** 2), rel=1e-5)
+    off = _fixed_net(regularizers=[("l2", FeatureL2(weight=0.0))]).fit(X, y)
+    assert off.history[-1, "train_loss"] == pytest.approx(plain.history[-1, "train_loss"])
+
+
+def test_a_user_augmentation_acts_in_training_only():
+    X, y = _data()
+    X_val, y_val = _data(n=30, seed=1)
+    net = _fixed_net(augment=ShiftTargets(shift=2.0), early_stopping=True)
+    net.fit(X, y, eval_set=(X_val, y_val))
+    pred = net.predict(X)
+    assert net.history[-1, "train_loss"] == pytest.approx(np.mean((pred - y - 2.0) ** 2), 1e-5)
+    valid = np.mean((net.predict(X_val) - y_val) ** 2)  # validation sees the plain targets
+    assert net.history[-1, "valid_loss"] == pytest.approx(valid, rel=1e-5)
+    assert net.get_params()["augment__shift"] == 2.0
+
+
+def test_the_second_view_is_redrawn_per_view_augmentation():
+    X, y = _data()
+    same = _fixed_net(regularizers=[("gap", ViewGap(weight=1.0))]).fit(X, y)
+    base = _fixed_net().fit(X, y).history[-1, "train_loss"]
+    # no dropout, no per-view augmentation: both views are the same forward pass
+    assert same.history[-1, "train_loss"] == pytest.approx(base, rel=1e-6)
+    noisy = _fixed_net(
+        regularizers=[("gap", ViewGap(weight=1.0))], augment=GaussianNoise(std=0.5)
+    ).fit(X, y)
+    plain_noisy = _fixed_net(augment=GaussianNoise(std=0.5)).fit(X, y)
+    # the first view draws the same noise in both nets; the gap term adds a positive amount
+    gap = noisy.history[-1, "train_loss"] - plain_noisy.history[-1, "train_loss"]
+    assert gap > 1e-4
+
+
+def test_label_bins_reach_a_regulariser_that_needs_them_for_two_targets():
+    X, y = _data()
+    Y = np.column_stack([y, X[:, 2]])
+    net = _fixed_net(
+        regularizers=[("bins", RecordBins())],
+        label_density=LabelDensity(n_bins=7),
+        iterator_train__shuffle=False,
+    ).fit(X, Y)
+    seen = net.regularizers_["bins"].seen_.numpy()
+    np.testing.assert_array_equal(seen, np.asarray(net.label_density_.bin_index(Y)))
+    assert seen.shape == (len(Y), 2) and seen.max() == 6
+    assert not hasattr(net.regularizers[0][1], "seen_")  # the parameter was cloned, not fitted
+
+
+def test_nested_parameters_of_listed_components():
+    net = DIRRegressor(
+        regularizers=[("conr", ConR()), ("ranksim", RankSim())],
+        augment=[("cmixup", CMixup()), ("noise", GaussianNoise())],
+    )
+    params = net.get_params()
+    assert params["regularizers__conr__threshold"] == 0.25
+    assert params["regularizers__ranksim__weight"] == 100.0
+    assert params["augment__noise__std"] == 0.1
+    net.set_params(regularizers__conr__threshold=0.5, augment__cmixup__bandwidth=0.2)
+    assert net.regularizers[0][1].threshold == 0.5
+    assert net.augment[0][1].bandwidth == 0.2
+    net.set_params(regularizers__ranksim=FeatureNormOrder(weight=2.0))
+    assert isinstance(net.regularizers[1][1], FeatureNormOrder)
+    assert net.get_params()["regularizers__ranksim__weight"] == 2.0
+    twin = clone(net)
+    assert twin.regularizers[0][1] is not net.regularizers[0][1]
+    assert twin.get_params()["regularizers__conr__threshold"] == 0.5
+    with pytest.raises(ValueError, match="regularizers has no entry named 'rank'"):
+        net.set_params(regularizers__rank__weight=1.0)
+    with pytest.raises(ValueError, match="set weighter to an object first"):
+        net.set_params(weighter__sigma=1.0)
+
+
+def test_grid_search_tunes_a_regulariser_weight():
+    X, y = _data()
+    search = GridSearchCV(
+        _fixed_net(regularizers=[("l2", FeatureL2())], lr=1e-2, max_epochs=3),
+        {"regularizers__l2__weight": [0.0, 100.0]},
+        cv=2,
+    ).fit(X, y)
+    assert search.best_params_ == {"regularizers__l2__weight": 0.0}
+    assert search.best_estimator_.regularizers_["l2"].weight == 0.0
+
+
+def test_the_constructor_has_at_most_twenty_named_parameters():
+    named = [
+        p
+        for p in inspect.signature(DIRRegressor).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY or p.name == "module"
+    ]
+    assert len(named) <= 20
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"regularizers": [("a", ConR()), ("a", RankSim())]}, "names must be unique"),
+        ({"regularizers": [("a__b", ConR())]}, "free of '__'"),
+        ({"regularizers": [ConR()]}, r"list of \(name, object\) pairs"),
+        ({"regularizers": [("c", ConR(temperature=0))]}, r"ConR\(temperature=0\) must be"),
+        ({"regularizers": [("c", ConR())], "batch_size": 1}, "batch_size >= 2"),
+        ({"augment": [("m", CMixup(bandwidth=-1.0))]}, "bandwidth"),
+        ({"regularizers": [("x", 3)]}, "is not a regulariser"),
+    ],
+)
+def test_bad_components_are_clear_errors(params, match):
+    X, y = _data(n=30)
+    with pytest.raises(ValueError, match=match):
+        _fixed_net(**params).fit(X, y)
+
+
+def test_a_regulariser_needing_something_unknown_is_refused():
+    class Odd(Regularizer):
+        needs = frozenset({"gradients"})
+
+        def loss(self, batch):
+            return batch.y.new_zeros(())
+
+    X, y = _data(n=30)
+    with pytest.raises(ValueError, match=r"Odd.needs names \['gradients'\]"):
+        _fixed_net(regularizers=[("odd", Odd())]).fit(X, y)
+
+
+def test_training_batch_labels_are_in_training_standard_deviations():
+    batch = TrainingBatch(
+        X=torch.zeros(2, 1),
+        y=torch.tensor([[2.0, 9.0], [4.0, 3.0]]),
+        label_scale=torch.tensor([2.0, 3.0]),
+    )
+    assert batch.labels.tolist() == [[1.0, 3.0], [2.0, 1.0]]
