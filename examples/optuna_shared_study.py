@@ -3,9 +3,13 @@
 :class:`~skdir.model_selection.DIRSearchCV` has the ``GridSearchCV`` surface and runs
 an Optuna study: here the study lives in an SQLite file, so the search can be
 stopped and resumed, and several processes (or machines, with a PostgreSQL/MySQL URL)
-running this same script share its trials. The second ``fit`` below continues the
-study: its finished trials count toward ``n_trials``. Tuned on the balanced MAE,
-which estimates the error with every target range equally represented.
+running the same search on the same storage share its trials. They may all start at
+once on a fresh storage, with nothing created beforehand: a worker that collides with
+another one creating Optuna's tables or the study retries. The second ``fit`` below
+continues the study: its finished trials count toward ``n_trials`` (a trial left
+``RUNNING`` by a killed worker does not, and the resumed search warns about it).
+Tuned on the balanced MAE, which estimates the error with every target range equally
+represented.
 
     python examples/optuna_shared_study.py
 """
@@ -36,6 +40,8 @@ space = {
 cv = KFold(3, shuffle=True, random_state=0)
 
 with tempfile.TemporaryDirectory() as folder:
+    # a fresh file: the first fit creates the tables and the study (to share the study,
+    # give every worker the same path or database URL and the same study_name)
     storage = f"sqlite:///{Path(folder) / 'study.db'}"
     search_args = dict(
         scoring=balanced_mae_scorer, cv=cv, storage=storage, study_name="knn-smogn", random_state=0

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 import warnings
 from pathlib import Path
 
@@ -373,14 +374,21 @@ def test_default_search_space_finds_skdir_steps():
     assert isinstance(space["smogn__pert"], FloatDistribution) and space["smogn__pert"].log
     assert {
         "net__lr",
-        "net__lds",
-        "net__lds_sigma",
+        "net__weighter",
         "net__fds",
-        "net__fds_sigma",
-        "net__loss",
+        "net__augment",
+        "net__regularizers",
+        "net__target_transformer",
+        "net__criterion__loss",
         "net__module__dropout",
         "net__batch_size",
     } <= set(space)
+    # components left off are offered as off or a few settings (C-Mixup, ConR, normaliser)
+    assert space["net__augment"][0] is None
+    assert [type(c).__name__ for c in space["net__augment"][1:]] == ["CMixup"] * 3
+    assert [r[0][1].weight for r in space["net__regularizers"][1:]] == [0.5, 1.0, 2.0]
+    methods = [t.method for t in space["net__target_transformer"][1:]]
+    assert methods == ["standard", "robust", "yeo-johnson"]
     assert not any(name.startswith("scale__") for name in space)
     nested = default_search_space(TransformedTargetRegressor(regressor=pipe))
     assert set(nested) == {f"regressor__{name}" for name in space}
@@ -389,6 +397,31 @@ def test_default_search_space_finds_skdir_steps():
     from skdir.model_selection._space import check_space
 
     check_space(pipe, space)
+
+
+def test_default_search_space_tunes_the_components_a_regressor_has():
+    from skdir.nn import CMixup, ConR, DIRRegressor, FeatureDistributionSmoothing
+    from skdir.weighting import LDSWeighter
+
+    net = DIRRegressor(
+        weighter=LDSWeighter(),
+        fds=FeatureDistributionSmoothing(),
+        regularizers=[("conr", ConR())],
+        augment=CMixup(),
+    )
+    space = default_search_space(net)
+    assert {
+        "weighter__sigma",
+        "fds__sigma",
+        "regularizers__conr__weight",
+        "augment__bandwidth",
+        "target_transformer",
+    } <= set(space)
+    assert not {"weighter", "fds", "regularizers", "augment"} & set(space)
+    assert space["regularizers__conr__weight"] == FloatDistribution(0.1, 10.0, log=True)
+    from skdir.model_selection._space import check_space
+
+    check_space(net, space)
 
 
 def test_search_over_the_default_space_of_a_dir_pipeline():
@@ -408,6 +441,7 @@ def test_search_over_the_default_space_of_a_dir_pipeline():
     space = default_search_space(pipe)
     space["net__module__hidden"] = [(8,), (16,)]
     space["net__batch_size"] = [16, 32]
+    space["smogn__k_neighbors"] = [2, 3]  # folds of 40 rows: rare segments of about 6 rows
     search = DIRSearchCV(
         pipe, space, n_trials=2, cv=2, random_state=0, scoring="neg_mean_absolute_error"
     ).fit(X, y)
@@ -435,10 +469,11 @@ def test_bad_input_errors(data, tmp_path):
         DIRSearchCV(Ridge(), {"alpha": (1.0, 2.0, "ln")}).fit(X, y)
     with pytest.raises(ValueError, match="list of choices for 'alpha' is empty"):
         DIRSearchCV(Ridge(), {"alpha": []}).fit(X, y)
-    with pytest.raises(ValueError, match=r"Cannot open the Optuna storage.*database server"):
-        DIRSearchCV(
-            Ridge(), {"alpha": [1.0]}, storage="postgresql+psycopg2://nobody@127.0.0.1:1/none"
-        ).fit(X, y)
+    refused = "postgresql+psycopg2://nobody:secret@127.0.0.1:1/none"
+    with pytest.raises(ValueError, match=r"Cannot open the Optuna storage.*database server") as e:
+        DIRSearchCV(Ridge(), {"alpha": [1.0]}, storage=refused).fit(X, y)
+    assert "'postgresql+psycopg2://nobody:***@127.0.0.1:1/none'" in str(e.value)
+    assert "secret" not in str(e.value)  # the password stays out of logs
     url = f"sqlite:///{tmp_path / 'dir.db'}"
     optuna.create_study(study_name="s", storage=url, direction="minimize")
     with pytest.raises(ValueError, match="direction 'minimize'"):
@@ -485,23 +520,33 @@ from sklearn.datasets import make_regression
 from sklearn.linear_model import Ridge
 from skdir.model_selection import DIRSearchCV
 
+FITS = 0
+
 class SlowRidge(Ridge):
     def fit(self, X, y, sample_weight=None):
+        global FITS
+        FITS += 1
         time.sleep({sleep})
         return super().fit(X, y, sample_weight=sample_weight)
 
 storage = {storage}
 ready = Path(sys.argv[1])
 ready.with_suffix("." + sys.argv[2]).touch()
-while len(list(ready.parent.glob(ready.name + ".*"))) < {n_workers}:
-    time.sleep(0.05)
+while len(marks := list(ready.parent.glob(ready.name + ".*"))) < {n_workers}:
+    time.sleep(0.01)
+# every worker opens the storage at the same instant: 0.3 s after the last one was ready
+go = max(mark.stat().st_mtime for mark in marks) + 0.3
+while time.time() < go:
+    pass
 X, y = make_regression(n_samples=60, n_features=4, noise=10.0, random_state=0)
 DIRSearchCV(SlowRidge(), {{"alpha": (1e-3, 1e3, "log")}}, n_trials={n_trials}, cv=2,
             storage=storage, study_name="shared").fit(X, y)
+print("trials run:", (FITS - 1) // 2)  # two folds per trial, and the refit
 """
 
 
 def _run_workers(tmp_path, storage_expr, n_workers=2, n_trials=12, sleep=0.02):
+    """Start ``n_workers`` processes at once; return ``{"host:pid": trials it ran}``."""
     script = tmp_path / "worker.py"
     script.write_text(
         _WORKER.format(storage=storage_expr, n_workers=n_workers, n_trials=n_trials, sleep=sleep)
@@ -511,16 +556,22 @@ def _run_workers(tmp_path, storage_expr, n_workers=2, n_trials=12, sleep=0.02):
         subprocess.Popen(
             [sys.executable, str(script), str(tmp_path / "ready"), str(i)],
             env=env,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            text=True,
         )
         for i in range(n_workers)
     ]
+    ran = {}
     for proc in procs:
-        _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err.decode()[-2000:]
+        out, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err[-2000:]
+        ran[f"{socket.gethostname()}:{proc.pid}"] = int(out.split("trials run:")[-1])
+    return ran
 
 
-def _check_shared_study(storage, n_workers, n_trials):
+def _check_shared_study(storage, ran, n_trials):
+    n_workers = len(ran)
     study = optuna.load_study(study_name="shared", storage=storage)
     trials = study.get_trials()
     numbers = [t.number for t in trials]
@@ -528,24 +579,170 @@ def _check_shared_study(storage, n_workers, n_trials):
     assert all(t.state == TrialState.COMPLETE for t in trials)
     # the budget is the study's: each worker stops once n_trials are done (overshoot <= n-1)
     assert n_trials <= len(trials) <= n_trials + n_workers - 1
+    # the study holds every trial each worker ran, under its name, and no other
     workers = [t.user_attrs["skdir_result"]["worker"] for t in trials]
-    assert len(set(workers)) == n_workers  # both took part; their counts sum to the total
+    assert {worker: workers.count(worker) for worker in ran} == ran
+    assert sum(ran.values()) == len(trials)
+    assert all(count >= 1 for count in ran.values())  # all took part
     return study
 
 
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("journal", marks=pytest.mark.slow)])
-def test_two_workers_share_one_study(tmp_path, kind):
+def test_workers_starting_together_on_a_fresh_storage_share_one_study(tmp_path, kind):
+    # No study and no table exists: the workers race to create Optuna's tables and the
+    # study at the same instant; on SQLite a loser used to die with "table ... already
+    # exists" or "UNIQUE constraint failed: alembic_version". All must finish.
     if kind == "sqlite":
         storage = f"sqlite:///{tmp_path / 'shared.db'}"
-        optuna.create_study(study_name="shared", storage=storage, direction="maximize")
     else:
         storage = str(tmp_path / "shared.log")
-    _run_workers(tmp_path, repr(storage))
+    assert not list(tmp_path.iterdir())
+    ran = _run_workers(tmp_path, repr(storage), n_workers=3, n_trials=9, sleep=0.1)
     if kind == "journal":
         from skdir.model_selection._study import open_storage
 
         storage = open_storage(storage)
-    _check_shared_study(storage, 2, 12)
+    _check_shared_study(storage, ran, 9)
+
+
+def test_a_lost_race_to_create_the_tables_is_retried(data, tmp_path, monkeypatch):
+    # Deterministic version of the race above: another process creates Optuna's tables
+    # between this one's check and its CREATE TABLE, which then fails as SQLite says.
+    import sqlite3
+
+    import sqlalchemy.exc
+    from optuna.storages._rdb import models
+
+    X, y = data
+    create_all = models.BaseModel.metadata.create_all
+    lost = []
+
+    def another_process_was_first(bind, *args, **kwargs):
+        if not lost:
+            create_all(bind, *args, **kwargs)  # the other process
+            lost.append(1)
+            raise sqlalchemy.exc.OperationalError(
+                "CREATE TABLE studies",
+                {},
+                sqlite3.OperationalError("table studies already exists"),
+            )
+        return create_all(bind, *args, **kwargs)
+
+    monkeypatch.setattr(models.BaseModel.metadata, "create_all", another_process_was_first)
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    search = DIRSearchCV(
+        Ridge(), {"alpha": (1e-2, 1e2, "log")}, n_trials=3, cv=2, storage=url, study_name="s"
+    ).fit(X, y)
+    assert lost == [1]
+    assert list(search.cv_results_["state"]) == ["complete"] * 3
+    assert len(optuna.load_study(study_name="s", storage=url).trials) == 3
+
+
+def test_creation_races_are_retried_a_bounded_number_of_times(monkeypatch):
+    import sqlalchemy.exc
+
+    from skdir.model_selection import _study
+
+    monkeypatch.setattr(_study, "CREATE_BACKOFF", 0.0)
+    calls = []
+    # Optuna wraps some errors in its own: the race is found in the chain
+    wrapped = optuna.exceptions.StorageInternalError("commit failed")
+    wrapped.__cause__ = sqlalchemy.exc.IntegrityError(
+        "INSERT", {}, Exception('duplicate key value violates "pg_type_typname_nsp_index"')
+    )
+
+    def always_loses():
+        calls.append(1)
+        raise wrapped
+
+    with pytest.raises(ValueError, match=r"Could not create the tables: 8 attempts") as info:
+        _study.retry_creation(always_loses, "the tables")
+    assert len(calls) == _study.CREATE_ATTEMPTS == 8
+    assert "optuna create-study --storage URL" in str(info.value)
+    assert info.value.__cause__ is wrapped
+    # other errors (a refused connection) are raised at once, unchanged
+    refused = sqlalchemy.exc.OperationalError("connect", {}, Exception("Connection refused"))
+    calls.clear()
+
+    def refuses():
+        calls.append(1)
+        raise refused
+
+    with pytest.raises(sqlalchemy.exc.OperationalError, match="Connection refused"):
+        _study.retry_creation(refuses, "the tables")
+    assert len(calls) == 1
+
+
+def _ask_running(study, worker=None):
+    trial = study.ask()
+    if worker is not None:
+        trial.set_user_attr("skdir_worker", worker)
+    return trial.number
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "journal"])
+def test_resuming_warns_about_stale_running_trials(data, tmp_path, kind):
+    from skdir.model_selection._study import open_storage
+
+    X, y = data
+    if kind == "sqlite":
+        storage = f"sqlite:///{tmp_path / 'stale.db'}"
+    else:
+        storage = str(tmp_path / "stale.log")
+    space = {"alpha": (1e-2, 1e2, "log")}
+    kwargs = dict(cv=3, storage=storage, study_name="s", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fresh study: nothing to report
+        DIRSearchCV(Ridge(), space, n_trials=2, **kwargs).fit(X, y)
+    # a storage without heartbeat for ask(): Optuna warns about ask() on one with a heartbeat
+    plain = storage if kind == "sqlite" else open_storage(storage)
+    study = optuna.load_study(study_name="s", storage=plain)
+    host = socket.gethostname()
+    orphan = _ask_running(study)  # study.ask() without tell: no worker owns it
+    # trials of a worker still running (this process) or on another machine are not stale
+    _ask_running(study, f"{host}:{os.getpid()}")
+    _ask_running(study, "another-machine:1234")
+    exited = []
+    if kind == "journal":
+        # a DIRSearchCV trial whose worker process has exited (killed)
+        pid = int(
+            subprocess.run(
+                [sys.executable, "-c", "import os; print(os.getpid())"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        exited = [_ask_running(study, f"{host}:{pid}")]
+    stale = sorted([orphan, *exited])
+    with pytest.warns(UserWarning, match="stale RUNNING") as record:
+        resumed = DIRSearchCV(Ridge(), space, n_trials=4, **kwargs).fit(X, y)
+    (message,) = [str(w.message) for w in record if "stale RUNNING" in str(w.message)]
+    numbers = ", ".join(map(str, stale))
+    assert f"holds {len(stale)} stale RUNNING trial" in message
+    assert f"number{'s' if len(stale) > 1 else ''} {numbers}." in message
+    assert f"(e.g. study.ask() without tell), so they stay RUNNING until told: {orphan}." in (
+        message
+    )
+    if kind == "journal":
+        assert f"({host}:{pid}): {exited[0]}; this storage has no heartbeat" in message
+        assert "stay RUNNING for ever" in message
+    assert f"study.tell(number, state=optuna.trial.TrialState.FAIL) for each of {numbers} (" in (
+        message
+    )
+    # a URL opens a storage with a heartbeat; a journal file has none: say how to get one
+    assert ("use a storage with a heartbeat" in message) == (kind == "journal")
+    # stale trials neither count toward n_trials nor block the search
+    assert len(resumed.cv_results_["params"]) == 4
+    assert list(resumed.cv_results_["state"]) == ["complete"] * 4
+    # following the advice clears the warning
+    for number in stale:
+        study.tell(number, state=TrialState.FAIL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again = DIRSearchCV(Ridge(), space, n_trials=4, **kwargs).fit(X, y)
+    assert len(again.cv_results_["params"]) == 4
+    assert sum(t.state == TrialState.RUNNING for t in again.study_.trials) == 2
 
 
 @pytest.mark.slow
@@ -580,9 +777,18 @@ def test_killed_worker_leaves_a_resumable_study(data, tmp_path):
     (stale,) = study.get_trials(states=(TrialState.RUNNING,))
     assert stale.number == 3
     time.sleep(3)  # past the grace period
-    resumed = DIRSearchCV(
-        Ridge(), space, n_trials=6, cv=2, storage=storage, study_name="shared", random_state=0
-    ).fit(X, y)
+    with pytest.warns(UserWarning, match="stale RUNNING") as record:
+        resumed = DIRSearchCV(
+            Ridge(), space, n_trials=6, cv=2, storage=storage, study_name="shared", random_state=0
+        ).fit(X, y)
+    (message,) = [str(w.message) for w in record if "stale RUNNING" in str(w.message)]
+    assert "holds 1 stale RUNNING trial," in message and "number 3." in message
+    assert (
+        f"Started by a DIRSearchCV worker of this machine that has exited "
+        f"({socket.gethostname()}:{proc.pid}): 3; this storage's heartbeat (every 1 s) fails "
+        "them and retries their parameters once their last heartbeat is 2 s old"
+    ) in message
+    assert "study.tell" not in message  # the heartbeat takes care of it
     trials = resumed.study_.get_trials()
     assert trials[3].state == TrialState.FAIL
     retried = [t for t in trials if t.system_attrs.get("failed_trial") == 3]
@@ -602,11 +808,19 @@ def _free_port():
 
 @pytest.fixture(scope="module")
 def postgres_url():
-    pytest.importorskip("psycopg2", reason="psycopg2(-binary) is needed to reach PostgreSQL")
+    """URL of a PostgreSQL server: ``$SKDIR_TEST_POSTGRES_URL`` (CI), or one started here.
+
+    A server given by the environment must be tested: a missing driver is then an error,
+    not a skip. Otherwise ``.ci/start_postgres.sh`` starts a throwaway one (installing
+    PostgreSQL with apt when it can), and the tests are skipped when it cannot.
+    """
     url = os.environ.get("SKDIR_TEST_POSTGRES_URL")
     if url:
+        import psycopg2  # noqa: F401  (the `test` extra installs psycopg2-binary)
+
         yield url
         return
+    pytest.importorskip("psycopg2", reason="psycopg2(-binary) is needed to reach PostgreSQL")
     script = REPO / ".ci" / "start_postgres.sh"
     # outside pytest's private (0700) temp dir: the server may run as another user
     data_dir = Path(tempfile.mkdtemp(prefix="skdir-pg-"))
@@ -615,33 +829,43 @@ def postgres_url():
             ["bash", str(script), str(data_dir), str(_free_port())],
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=600,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         pytest.skip(f"could not start a PostgreSQL server: {exc}")
     if proc.returncode != 0:
         pytest.skip(f"no PostgreSQL server could be started: {proc.stderr.strip()[-300:]}")
     yield proc.stdout.strip().splitlines()[-1]
-    pg_ctl = shutil.which("pg_ctl") or "pg_ctl"
-    runner = ["runuser", "-u", "skdirpg", "--"] if os.geteuid() == 0 else []
-    subprocess.run(
-        [*runner, pg_ctl, "-D", str(data_dir), "stop", "-m", "fast"],
-        capture_output=True,
-        timeout=60,
-    )
+    subprocess.run(["bash", str(script), "--stop", str(data_dir)], capture_output=True, timeout=60)
     shutil.rmtree(data_dir, ignore_errors=True)
 
 
+@pytest.fixture
+def fresh_postgres_url(postgres_url):
+    """URL of a new, empty database on the server: Optuna has created no table in it."""
+    import sqlalchemy
+
+    server = sqlalchemy.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    name = f"skdir_test_{uuid.uuid4().hex[:12]}"
+    with server.connect() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    url = sqlalchemy.engine.make_url(postgres_url).set(database=name)
+    yield url.render_as_string(hide_password=False)
+    with server.connect() as connection:
+        connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
 @pytest.mark.slow
-def test_two_workers_share_one_postgresql_study(tmp_path, postgres_url):
-    # create the schema and the study once, then start the workers (schema-creation race)
-    try:
-        optuna.delete_study(study_name="shared", storage=postgres_url)
-    except KeyError:
-        pass
-    optuna.create_study(study_name="shared", storage=postgres_url, direction="maximize")
-    _run_workers(tmp_path, repr(postgres_url))
-    _check_shared_study(postgres_url, 2, 12)
+@pytest.mark.postgresql
+def test_workers_starting_together_on_a_fresh_postgresql_database_share_one_study(
+    tmp_path, fresh_postgres_url
+):
+    # Nothing is created beforehand. Workers starting together on a fresh database race to
+    # create Optuna's tables and types; the losers used to crash with "IntegrityError ...
+    # duplicate key value violates unique constraint pg_type_typname_nsp_index".
+    ran = _run_workers(tmp_path, repr(fresh_postgres_url), n_workers=4, n_trials=16, sleep=0.15)
+    _check_shared_study(fresh_postgres_url, ran, 16)
 
 
 def test_timeout_without_n_trials_and_verbose_summary(data, capsys):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 import warnings
 from copy import deepcopy
@@ -15,6 +13,7 @@ import optuna
 from joblib import Parallel, delayed, effective_n_jobs
 from optuna.pruners import BasePruner, MedianPruner, NopPruner
 from optuna.samplers import BaseSampler, TPESampler
+from optuna.storages import InMemoryStorage
 from optuna.trial import TrialState
 from scipy.stats import rankdata
 from sklearn.base import _fit_context, clone, is_classifier
@@ -27,7 +26,18 @@ from sklearn.utils.validation import _check_method_params
 
 from ._epoch import _CURRENT_FOLD, _FoldContext
 from ._space import check_space
-from ._study import RESULT_ATTR, check_maximize, counted_trials, open_storage
+from ._study import (
+    RESULT_ATTR,
+    WORKER_ATTR,
+    CreationRaceLost,
+    check_maximize,
+    counted_trials,
+    create_or_load_study,
+    open_storage,
+    shown_storage,
+    warn_stale_running_trials,
+    worker_id,
+)
 
 _STATE_NAMES = {TrialState.COMPLETE: "complete", TrialState.PRUNED: "pruned"}
 
@@ -108,9 +118,21 @@ class DIRSearchCV(BaseSearchCV):
         continued.
     storage : str, optuna storage or None, default=None
         ``None``: in memory. A SQLAlchemy URL (``"sqlite:///search.db"``,
-        ``"postgresql+psycopg2://..."``) opens an RDB storage with a heartbeat (a killed
-        worker's trial is marked failed and retried once); a path ending in ``.log`` /
-        ``.journal`` or starting with ``journal:`` opens a journal file storage.
+        ``"postgresql+psycopg2://..."``) opens an RDB storage with a heartbeat (every 60 s,
+        grace period 180 s); a path ending in ``.log`` / ``.journal`` or starting with
+        ``journal:`` opens a journal file storage. Many workers may start together on a
+        fresh storage: nothing needs creating beforehand, as a worker that collides with
+        another one creating Optuna's tables or the study retries (8 attempts at most,
+        a short random backoff between them).
+
+        The trial of a killed worker stays ``RUNNING``: with a heartbeat until its last
+        heartbeat is older than the grace period, then the next worker marks it failed and
+        retries its parameters once; without one (journal file, or an ``RDBStorage``
+        without ``heartbeat_interval``) for ever. It does not count toward ``n_trials``.
+        When ``fit`` resumes a stored study it warns about the stale ``RUNNING`` trials it
+        can tell (not started by a DIRSearchCV worker, e.g. ``study.ask()`` without
+        ``tell``, or started by one on this machine that has exited), naming them and how
+        to fail them (``study.tell(number, state=TrialState.FAIL)``).
     random_state : int, RandomState instance or None, default=None
         Seeds the default TPE sampler.
     verbose : int, default=0
@@ -245,7 +267,8 @@ class DIRSearchCV(BaseSearchCV):
             return MedianPruner(n_startup_trials=5, n_warmup_steps=0)
         return self.pruner
 
-    def _make_study(self) -> optuna.Study:
+    def _make_study(self) -> tuple[optuna.Study, Any]:
+        """Return the study to run and its storage (``None`` for a new in-memory study)."""
         if self.study is not None:
             given = [
                 name
@@ -258,7 +281,7 @@ class DIRSearchCV(BaseSearchCV):
                     "the study with optuna.create_study(sampler=..., pruner=..., storage=...)."
                 )
             check_maximize(self.study)
-            return self.study
+            return self.study, getattr(self.study, "_storage", None)
         sampler = self.sampler
         if sampler is None:
             seed = self.random_state
@@ -267,21 +290,19 @@ class DIRSearchCV(BaseSearchCV):
             sampler = TPESampler(seed=seed)
         storage = open_storage(self.storage)
         try:
-            study = optuna.create_study(
-                storage=storage,
-                sampler=sampler,
-                pruner=self._make_pruner(),
-                study_name=self.study_name,
-                direction="maximize",
-                load_if_exists=True,
+            study = create_or_load_study(
+                storage, sampler=sampler, pruner=self._make_pruner(), study_name=self.study_name
             )
+        except CreationRaceLost:
+            raise
         except Exception as exc:
             raise ValueError(
-                f"Cannot create or load study {self.study_name!r} in {self.storage!r}: "
+                f"Cannot create or load study {self.study_name!r} in "
+                f"{shown_storage(self.storage)}: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
         check_maximize(study)
-        return study
+        return study, storage
 
     # -- fit ---------------------------------------------------------------------------------
 
@@ -349,6 +370,7 @@ class DIRSearchCV(BaseSearchCV):
         all_out: list[dict] = []
 
         def objective(trial: optuna.Trial) -> float:
+            trial.set_user_attr(WORKER_ATTR, worker_id())
             candidate = space.suggest(trial)
             outs: list[dict] = []
             context = _FoldContext(trial, fold=0)
@@ -393,8 +415,10 @@ class DIRSearchCV(BaseSearchCV):
         old_level = optuna.logging.get_verbosity()
         optuna.logging.set_verbosity(level)
         try:
-            study = self._make_study()
+            study, storage = self._make_study()
             self.study_ = study
+            if storage is not None and not isinstance(storage, InMemoryStorage):
+                warn_stale_running_trials(study, storage)
             n_before = len(counted_trials(study))
             remaining = None if self.n_trials is None else self.n_trials - n_before
             if remaining is None or remaining > 0:
@@ -486,7 +510,7 @@ class DIRSearchCV(BaseSearchCV):
                 "n_splits": n_splits,
                 "fit_failed": any(o["fit_error"] is not None for o in outs),
                 # host:pid, to tell the workers sharing a study apart
-                "worker": f"{socket.gethostname()}:{os.getpid()}",
+                "worker": worker_id(),
             },
         )
 
