@@ -33,6 +33,7 @@ from skdir.nn import (
     CMixup,
     ConR,
     DIRRegressor,
+    FeatureDistributionSmoothing,
     FeatureDropout,
     FeatureNormOrder,
     GaussianNoise,
@@ -57,6 +58,7 @@ VARIANTS: dict[str, dict] = {
         "augment": [("noise", GaussianNoise(std=0.1)), ("dropout", FeatureDropout(p=0.1))]
     },
     "+LDS": LDS,
+    "+LDS+FDS": {**LDS, "fds": FeatureDistributionSmoothing()},
     "+ConR+RankSim": {"regularizers": [CONR, RANKSIM]},
     "+LDS+ConR+RankSim": {**LDS, "regularizers": [CONR, RANKSIM]},
     "+ConR+C-Mixup": {"regularizers": [CONR], "augment": CMixup()},

@@ -123,7 +123,9 @@ def build_models(
         "MLP+SMOGN+LDS+FDS": make_pipeline(
             *first_steps(),
             StandardScaler(),
-            SMOGN(random_state=random_state),
+            # the CLI runs on any data: a rare segment smaller than k_neighbors + 1 rows
+            # (small data, two targets) uses fewer neighbours instead of failing
+            SMOGN(k_neighbors_fallback=True, random_state=random_state),
             net(
                 weighter=LDSWeighter(),
                 fds=FeatureDistributionSmoothing(),

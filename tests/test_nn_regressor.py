@@ -379,3 +379,46 @@ def test_an_unusable_device_is_a_clear_error_before_training(device, match):
     with pytest.raises(ValueError, match=match):
         net.fit(X, y)
     assert not hasattr(net, "module_")
+
+
+def test_tensor_batches_train_exactly_like_skorchs_data_loader():
+    # issue 15.4: batches are sliced from whole tensors instead of collated row by row;
+    # a loader option (num_workers) sends the net through skorch's DataLoader instead
+    from skdir.nn._data import TensorBatches
+
+    X, y = _data()
+    params = {**FAST, "weighter": LDSWeighter(), "fds": FeatureDistributionSmoothing()}
+    fast = DIRRegressor(**params).fit(X, y)
+    loader = DIRRegressor(**params, iterator_train__num_workers=0, iterator_valid__num_workers=0)
+    loader.fit(X, y)
+    packed, _ = fast._pack(X.astype(np.float32), y, None)
+    assert isinstance(fast.get_iterator(fast.get_dataset(packed, y), training=True), TensorBatches)
+    assert not isinstance(loader.get_iterator(loader.get_dataset(packed, y)), TensorBatches)
+    np.testing.assert_array_equal(fast.predict(X), loader.predict(X))
+    np.testing.assert_array_equal(fast.history[:, "valid_loss"], loader.history[:, "valid_loss"])
+    # predict runs in chunks of 4096 rows without gradients: the same values as skorch's
+    # row-collating forward_iter in batches of 64, to float32 rounding
+    reference = torch.cat([out[0] for out in fast.forward_iter(X.astype(np.float32))])
+    np.testing.assert_allclose(fast.predict(X), reference.numpy().ravel(), rtol=1e-6, atol=1e-6)
+
+
+def test_a_pickle_holds_what_predict_needs_at_about_the_parameters_size():
+    # issue 15.6: the optimizer state and FDS statistics (dozens of MB for two targets)
+    # were pickled with the net
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 384))  # an embedding-sized input: the network dominates
+    Y = np.column_stack([np.exp(X[:, 0]), X[:, 1]])
+    net = DIRRegressor(
+        weighter=LDSWeighter(), fds=FeatureDistributionSmoothing(), **{**FAST, "max_epochs": 3}
+    )
+    net.set_params(module__hidden=(256,)).fit(X, Y)
+    n_bytes = sum(p.numel() * p.element_size() for p in net.module_.parameters())
+    blob = pickle.dumps(net)
+    assert len(blob) < 2 * n_bytes
+    restored = pickle.loads(blob)
+    np.testing.assert_array_equal(restored.predict(X), net.predict(X))
+    assert not restored.feature_smoothing_.ready  # statistics are gathered anew
+    assert not restored.optimizer_.state  # a fresh optimizer
+    restored.partial_fit(X, Y)
+    assert len(restored.history) == 6 and restored.feature_smoothing_.ready
+    assert net.optimizer_.state and net.feature_smoothing_.ready  # the original is intact

@@ -9,17 +9,98 @@ of ``label_density_``); the targets are the network's (after
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
+import torch
 from numpy.typing import ArrayLike, NDArray
 from sklearn.utils.validation import _check_sample_weight, check_consistent_length, validate_data
-from skorch.dataset import ValidSplit
+from skorch.dataset import Dataset, ValidSplit
+from torch.utils.data import DataLoader, Subset
 
 from .._validation import check_target
 from ._bags import validate_bags
 
-__all__ = ["DataMixin"]
+__all__ = ["DataMixin", "TensorBatches"]
+
+#: Rows per forward pass in predict (no gradients are kept, so memory is the output).
+PREDICT_BATCH_SIZE = 4096
+
+
+def _unwrap(dataset: Any) -> tuple[Any, Any, torch.Tensor]:
+    """Return the arrays of a skorch Dataset (or nested Subsets of one) and its row indices."""
+    if isinstance(dataset, Subset):
+        X, y, rows = _unwrap(dataset.dataset)
+        return X, y, rows[torch.as_tensor(np.asarray(dataset.indices), dtype=torch.long)]
+    if type(dataset) is not Dataset:
+        raise TypeError(f"TensorBatches reads skorch Datasets, got {type(dataset).__name__}.")
+    return dataset.X, dataset.y, torch.arange(len(dataset))
+
+
+def _as_tensor(values: Any, device: str) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(values)).to(device)
+
+
+class TensorBatches:
+    """Mini-batches sliced from whole tensors, a drop-in for skorch's DataLoader.
+
+    skorch's default path builds every batch one row at a time from the
+    dataset's dict of arrays (``X``, weights, bins) and collates the rows; here
+    the arrays become tensors once (on the training device) and each batch is
+    one index operation. The random draws match a ``DataLoader`` with
+    ``RandomSampler`` exactly (one base seed per pass, then the sampler's seed
+    and permutation), so training is bit-identical to skorch's iterator.
+
+    Parameters
+    ----------
+    dataset : skorch.dataset.Dataset or torch.utils.data.Subset of one
+        The data; ``X`` an array or a dict of arrays, ``y`` an array or None.
+    batch_size : int
+        Rows per batch (-1: all).
+    shuffle : bool, default=False
+        Draw a new row order at every pass.
+    device : str, default="cpu"
+        Where the tensors live.
+    """
+
+    def __init__(
+        self, dataset: Any, batch_size: int, shuffle: bool = False, device: str = "cpu"
+    ) -> None:
+        X, y, self.rows = _unwrap(dataset)
+        if isinstance(X, Mapping):
+            self.X = {key: _as_tensor(value, device) for key, value in X.items()}
+        else:
+            self.X = _as_tensor(X, device)
+        self.y = None if y is None else _as_tensor(y, device)
+        n = len(self.rows)
+        self.batch_size = n if batch_size == -1 else int(batch_size)
+        self.shuffle = shuffle
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return -(-len(self.rows) // max(self.batch_size, 1))
+
+    def __iter__(self) -> Iterator[tuple[Any, torch.Tensor]]:
+        torch.empty((), dtype=torch.int64).random_()  # a DataLoader's base seed
+        rows = self.rows
+        if self.shuffle:
+            seed = int(torch.empty((), dtype=torch.int64).random_().item())
+            generator = torch.Generator()
+            generator.manual_seed(seed)
+            rows = rows[torch.randperm(len(rows), generator=generator)]
+        for start in range(0, len(rows), max(self.batch_size, 1)):
+            index = rows[start : start + self.batch_size].to(self._device())
+            if isinstance(self.X, dict):
+                Xi = {key: value[index] for key, value in self.X.items()}
+            else:
+                Xi = self.X[index]
+            yi = torch.zeros(len(index)) if self.y is None else self.y[index]
+            yield Xi, yi
+
+    def _device(self) -> torch.device:
+        first = next(iter(self.X.values())) if isinstance(self.X, dict) else self.X
+        return first.device
 
 
 def reject_3d(X: Any) -> None:
@@ -127,6 +208,34 @@ class DataMixin:
         if n_targets != self.n_outputs_:
             raise ValueError(f"eval_set has {n_targets} target(s) but y has {self.n_outputs_}.")
         return self._pack(X_val, y_val, None)
+
+    def get_iterator(self, dataset: Any, training: bool = False) -> Any:
+        """Return the batches of ``dataset``: :class:`TensorBatches` unless customised.
+
+        A user's own ``iterator_train``/``iterator_valid`` class or loader
+        options (``num_workers``, ``collate_fn``, ...) go through skorch's
+        ``DataLoader`` path unchanged.
+        """
+        name = "iterator_train" if training else "iterator_valid"
+        kwargs = self.get_params_for(name)
+        batch_size = kwargs.pop("batch_size", self.batch_size)
+        shuffle = bool(kwargs.pop("shuffle", False))
+        custom = getattr(self, name) is not DataLoader or kwargs
+        if custom or not isinstance(dataset, (Dataset, Subset)):
+            return super().get_iterator(dataset, training=training)
+        try:
+            return TensorBatches(dataset, batch_size, shuffle=shuffle, device=self._device)
+        except TypeError:  # a dataset of the user's own class
+            return super().get_iterator(dataset, training=training)
+
+    def _forward_chunks(self, X: NDArray) -> Iterator[Any]:
+        """Yield the module's outputs on ``X`` in large chunks, without gradients."""
+        self._set_training(False)
+        device = self._device
+        with torch.no_grad():
+            for start in range(0, len(X), PREDICT_BATCH_SIZE):
+                chunk = torch.as_tensor(X[start : start + PREDICT_BATCH_SIZE]).to(device)
+                yield self.infer(chunk)
 
     def get_split_datasets(self, X: Any, y: Any = None, **fit_params: Any) -> tuple:
         """Return the training dataset and the validation dataset (or None)."""

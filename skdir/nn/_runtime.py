@@ -96,7 +96,27 @@ class RuntimeMixin:
         with self._device_resolved():
             super().load_params(*args, **kwargs)
 
+    #: Training state that predict does not need; left out of pickles and rebuilt fresh
+    #: on loading (a later ``partial_fit`` starts a new optimizer and new FDS statistics).
+    _TRAINING_STATE = ("optimizer_", "feature_smoothing_")
+
+    def __getstate__(self) -> dict:
+        dropped = {k: self.__dict__.pop(k) for k in self._TRAINING_STATE if k in self.__dict__}
+        try:
+            return super().__getstate__()
+        finally:
+            self.__dict__.update(dropped)
+
     def __setstate__(self, state: dict) -> None:
+        self._setstate_device(state)
+        if getattr(self, "initialized_", False) and hasattr(self, "module_"):
+            fds = getattr(self, "fds_", None)
+            if fds is not None:
+                layer = fds.build_layer(self.module_.embedding_dim)
+                self.feature_smoothing_ = layer.to(self._device)
+            self.initialize_optimizer()
+
+    def _setstate_device(self, state: dict) -> None:
         requested = state.get("device")
         if requested == "auto":
             used = str(state.get("device_") or "cpu")

@@ -157,7 +157,11 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
     ``max_epochs``, ...) apply to the current network.
 
     Persistence: ``pickle``/``joblib`` round-trip a fitted regressor (load only
-    files you trust: unpickling runs code). For exchanging weights safely, use
+    files you trust: unpickling runs code). A pickle holds what ``predict`` needs
+    (the network, the fitted components, the history), about the size of the
+    network's parameters; the optimizer state and the FDS statistics are left
+    out, so a ``partial_fit`` after loading continues from the trained weights
+    with a fresh optimizer and FDS statistics gathered anew. For exchanging weights safely, use
     ``save_params(f_params=..., use_safetensors=True)``, then re-create the
     estimator with the same parameters, fit it on a small sample of the same
     shape, and ``load_params``.
@@ -610,10 +614,9 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
         check_is_fitted(self, "n_outputs_")
         X = self._validate_X(X, reset=False)
         chunks = [
-            (out[0] if isinstance(out, tuple) else out).detach()
-            for out in self.forward_iter(X, training=False)
+            (out[0] if isinstance(out, tuple) else out).cpu() for out in self._forward_chunks(X)
         ]
-        y_pred = torch.cat(chunks).cpu().numpy().astype(np.float64)
+        y_pred = torch.cat(chunks).numpy().astype(np.float64)
         y_pred = y_pred.reshape(len(X), self.n_outputs_)
         if self.target_transformer_ is not None:
             y_pred = np.asarray(
@@ -641,8 +644,7 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
                 "features(X) and head(z)."
             )
         X = self._validate_X(X, reset=False)
-        chunks = [out[1].detach().cpu() for out in self.forward_iter(X, training=False)]
-        return torch.cat(chunks).numpy()
+        return torch.cat([out[1].cpu() for out in self._forward_chunks(X)]).numpy()
 
     def attention_weights(self, X: Any) -> NDArray[np.float64]:
         """Return the attention of ``module="attention_mil"`` over each bag's fragments.
