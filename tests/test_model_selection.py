@@ -944,3 +944,18 @@ def test_epoch_pruning_stops_a_bad_net_between_epochs():
     assert max(bad) == 8 and sorted(bad)[:-1] == [0, 1, 2]
     assert np.isnan(res["split1_test_score"][2])
     assert search.best_params_["lr"] in (0.01, 0.02)
+
+
+def test_importing_the_search_loads_neither_torch_nor_skorch():
+    # issue 15.7: _epoch.py's skorch callback was imported with the package (about 2 s per
+    # worker process of a search over scikit-learn models)
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, skdir.model_selection as m; "
+        "print('torch' in sys.modules, 'skorch' in sys.modules); "
+        "m.EpochPruning; print('skorch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False", "True"]

@@ -7,8 +7,19 @@ processes). :class:`EpochPruning` lets the pruner stop a skorch net (``DIRRegres
 between epochs. :func:`default_search_space` proposes ranges for the skdir steps of a pipeline.
 """
 
-from ._epoch import EpochPruning
+from typing import Any
+
 from ._search import DIRSearchCV
 from ._space import default_search_space
 
 __all__ = ["DIRSearchCV", "EpochPruning", "default_search_space"]
+
+
+def __getattr__(name: str) -> Any:
+    # EpochPruning is a skorch callback: importing it loads torch and skorch, which a
+    # search over scikit-learn models (and each of its worker processes) does not need
+    if name == "EpochPruning":
+        from ._epoch import EpochPruning
+
+        return EpochPruning
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,31 +2,11 @@
 
 from __future__ import annotations
 
-from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
 from skorch.callbacks import Callback
 
-
-@dataclass
-class _FoldContext:
-    """What a running fold shares with the :class:`EpochPruning` callbacks of its net."""
-
-    trial: Any
-    fold: int
-    epochs_per_fold: int | None = None
-    pruned: bool = False
-
-    def fold_step(self, fold: int) -> int:
-        """Step at which the running mean after ``fold`` is reported."""
-        if self.epochs_per_fold is None:
-            return fold
-        return (fold + 1) * (self.epochs_per_fold + 1) - 1
-
-
-#: Set by DIRSearchCV around each fold fitted in its own thread; ``None`` elsewhere.
-_CURRENT_FOLD: ContextVar[_FoldContext | None] = ContextVar("skdir_fold", default=None)
+from ._folds import _CURRENT_FOLD
 
 
 class EpochPruning(Callback):

@@ -24,7 +24,7 @@ from sklearn.utils import check_random_state, get_tags, indexable
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_method_params
 
-from ._epoch import _CURRENT_FOLD, _FoldContext
+from ._folds import _CURRENT_FOLD, _FoldContext
 from ._space import check_space
 from ._study import (
     RESULT_ATTR,
