@@ -165,3 +165,21 @@ EXPECTED_FAILED_CHECKS["Pipeline"] = {
         "the check fits 5 targets; the regression samplers cover at most two."
     ),
 }
+
+
+def _bagged_params() -> dict[str, Any]:
+    """skdir.ensemble.BaggedRegressor test instance: three fold-bagged Ridges."""
+    from sklearn.linear_model import Ridge
+
+    return {"estimator": Ridge(), "n_members": 3, "random_state": 0}
+
+
+INIT_PARAMS["BaggedRegressor"] = _bagged_params()
+_FOLDS_NOT_COUNTS = (
+    "the folds are drawn over the rows: repeating a row changes the folds (and so every "
+    "member), an integer sample_weight does not."
+)
+EXPECTED_FAILED_CHECKS["BaggedRegressor"] = {
+    "check_sample_weight_equivalence_on_dense_data": _FOLDS_NOT_COUNTS,
+    "check_sample_weight_equivalence_on_sparse_data": _FOLDS_NOT_COUNTS,
+}
