@@ -27,6 +27,12 @@ from skdir.density import LabelDensity
 from skdir.metrics import (
     DIRReport,
     EmptyRegionWarning,
+    _base,
+    _compose,
+    _density,
+    _regression,
+    _report,
+    _scorers,
     balanced_mae_scorer,
     balanced_mean_absolute_error,
     balanced_mean_squared_error,
@@ -305,7 +311,7 @@ def test_sera_two_targets():
         ([0.5, 1.0], "relevance values have shape"),
         (lambda y: np.ones(5), "relevance values have shape"),
         ([lambda y: y, lambda y: y], "one function per target"),
-        ("high", "relevance must be a callable.*could not convert it to float"),
+        ("high", "'relevance' parameter of sera must be a callable or an array-like"),
     ],
 )
 def test_sera_rejects_bad_relevance(relevance, message):
@@ -406,13 +412,18 @@ def test_shot_metrics_two_targets_per_target_regions():
         ({"y_train": Y_TRAIN, "metrics": ("mae", "r2")}, "Unknown metric 'r2'"),
         ({"y_train": Y_TRAIN, "metrics": ()}, "metrics is empty"),
         ({"y_train": Y_TRAIN, "many": 10, "few": 20}, "0 <= few <= many"),
-        ({"y_train": Y_TRAIN, "few": -1}, "0 <= few <= many"),
-        ({"y_train": Y_TRAIN, "few": np.nan}, "0 <= few <= many"),
-        ({"y_train": Y_TRAIN, "n_bins": 0}, "n_bins must be an integer"),
-        ({"y_train": Y_TRAIN, "bin_width": -1.0}, "bin_width must be a positive"),
+        ({"y_train": Y_TRAIN, "few": -1}, r"'few' parameter of shot_metrics .* \[0.0, inf\)"),
+        ({"y_train": Y_TRAIN, "few": np.nan}, r"'few' parameter of shot_metrics .* Got nan"),
+        ({"y_train": Y_TRAIN, "n_bins": 0}, r"'n_bins' parameter of shot_metrics must be an int"),
+        ({"y_train": Y_TRAIN, "bin_width": -1.0}, "'bin_width' parameter of shot_metrics"),
+        ({"y_train": Y_TRAIN, "multioutput": "raw_values"}, "'multioutput' parameter"),
         ({"y_train": np.ones((10, 2))}, "y_train has 2 target"),
         ({"y_train": [1.0, np.nan]}, "y_train contains NaN"),
-        ({"label_density": "bins"}, "must be a fitted skdir.density.LabelDensity"),
+        (
+            {"label_density": "bins"},
+            r"'label_density' parameter of shot_metrics must be an instance of "
+            r"'skdir\.density\.LabelDensity' or None\. Got 'bins'",
+        ),
         (
             {"label_density": LabelDensity(n_bins=3).fit(np.ones((4, 2)) * [[1], [2], [3], [4]])},
             "fitted on 2 target",
@@ -474,22 +485,36 @@ def test_every_metric_rejects_bad_targets(func, y_true, y_pred, message):
         lambda t, p, **kw: sera(t, p, np.ones(len(t)), **kw),
     ],
 )
-@pytest.mark.parametrize("multioutput", ["variance_weighted", [1.0], [1.0, -1.0], [0, 0]])
-def test_every_multioutput_metric_rejects_bad_multioutput(func, multioutput):
+@pytest.mark.parametrize(
+    ("multioutput", "message"),
+    [
+        ("variance_weighted", r"'multioutput' parameter of \w+ must be a str among"),
+        ([1.0], "multioutput must be .* an array of 2 non-negative weight"),
+        ([1.0, -1.0], "multioutput must be"),
+        ([0, 0], "multioutput must be"),
+    ],
+)
+def test_every_multioutput_metric_rejects_bad_multioutput(func, multioutput, message):
     y = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 3.0]])
-    with pytest.raises(ValueError, match="multioutput must be"):
+    with pytest.raises(ValueError, match=message):
         func(y, y + 1, multioutput=multioutput)
 
 
 def test_balanced_error_rejects_bad_binning_and_density():
-    with pytest.raises(ValueError, match="n_bins must be an integer"):
+    with pytest.raises(
+        ValueError, match=r"'n_bins' parameter of balanced_mean_absolute_error must be an int"
+    ):
         balanced_mean_absolute_error([0.0, 1.0], [0.0, 1.0], n_bins=2.5)
-    with pytest.raises(ValueError, match="bin_width must be a positive"):
+    with pytest.raises(
+        ValueError, match=r"'bin_width' parameter of balanced_mean_squared_error .* \(0.0, inf\)"
+    ):
         balanced_mean_squared_error([0.0, 1.0], [0.0, 1.0], bin_width=0.0)
     with pytest.raises(ValueError, match="fitted on 1 target"):
         balanced_mean_absolute_error(np.ones((2, 2)), np.ones((2, 2)), label_density=TRAIN_DENSITY)
-    with pytest.raises(ValueError, match=r"must be a fitted skdir\.density\.LabelDensity"):
+    with pytest.raises(ValueError, match=r"'label_density' parameter .* must be an instance"):
         balanced_mean_absolute_error([0.0, 1.0], [0.0, 1.0], label_density=[0, 1])
+    with pytest.raises(NotFittedError):
+        balanced_mean_absolute_error([0.0, 1.0], [0.0, 1.0], label_density=LabelDensity())
 
 
 # -------------------------------------------------------------------- report
@@ -663,9 +688,15 @@ def test_shot_scorer_two_targets_averages_per_target_regions():
     # target 0 few bin: 3.5 ; target 1 few bin: 0.5 (both 1 < 2)
     y_test = np.array([[0.5, 0.5], [3.5, 3.5]])
     # target 0 few: sample 2, error 3.5; target 1 few: sample 1, error 0.5 -> -(3.5+0.5)/2
-    assert make_shot_scorer("mae", "few", many=2, few=2)(model, X[:2], y_test) == (
-        pytest.approx(-2.0)
-    )
+    raw = make_shot_scorer("mae", "few", many=2, few=2, multioutput="uniform_average")
+    assert raw(model, X[:2], y_test) == pytest.approx(-2.0)
+    # the default for two targets is scale-free: each target's errors divided by its
+    # spread in the training density. Both marginals have 4 bins of width 0.75 over
+    # [0.5, 3.5] with shares 3/4 and 1/4 in the end bins (centres 0.875 and 3.125):
+    # variance 3/4 * 0.5625**2 + 1/4 * 1.6875**2 + 0.75**2 / 12 = 0.99609375
+    spread = math.sqrt(0.99609375)
+    scorer = make_shot_scorer("mae", "few", many=2, few=2)
+    assert scorer(model, X[:2], y_test) == pytest.approx(-(3.5 + 0.5) / 2 / spread)
 
 
 def test_shot_scorer_looks_up_regions_in_the_ttr_target_space():
@@ -775,13 +806,19 @@ def test_scorers_under_metadata_routing():
 @pytest.mark.parametrize(
     ("factory", "message"),
     [
-        (lambda: make_shot_scorer("r2"), "Unknown metric 'r2'"),
-        (lambda: make_shot_scorer("mae", "rare"), "Unknown region 'rare'"),
+        (
+            lambda: make_shot_scorer("r2"),
+            r"'metric' parameter of make_shot_scorer must be a str among .* or a callable",
+        ),
+        (lambda: make_shot_scorer("mae", "rare"), "'region' parameter of make_shot_scorer"),
         (lambda: make_shot_scorer("mae", "few", many=5, few=10), "0 <= few <= many"),
-        (lambda: make_shot_scorer(label_density=object()), "must be a fitted"),
-        (lambda: make_balanced_scorer("gm"), "Unknown metric 'gm'; choose one of mae, mse"),
-        (lambda: make_balanced_scorer(n_bins=0), "n_bins must be an integer"),
-        (lambda: make_balanced_scorer(bin_width="wide"), "bin_width must be a positive"),
+        (lambda: make_shot_scorer(label_density=object()), "'label_density' parameter"),
+        (lambda: make_shot_scorer(multioutput="raw_values"), "'multioutput' parameter"),
+        (lambda: make_shot_scorer(greater_is_better="yes"), "'greater_is_better' parameter"),
+        (lambda: make_shot_scorer("mae", greater_is_better=True), "contradicts the metric 'mae'"),
+        (lambda: make_balanced_scorer("r2"), "'metric' parameter of make_balanced_scorer"),
+        (lambda: make_balanced_scorer(n_bins=0), "'n_bins' parameter of make_balanced_scorer"),
+        (lambda: make_balanced_scorer(bin_width="wide"), "'bin_width' parameter"),
     ],
 )
 def test_scorer_factories_reject_bad_options(factory, message):
@@ -797,11 +834,14 @@ def test_scorer_rejects_nan_targets():
 
 # ------------------------------------------------------------------- doctests
 def test_docstring_examples():
-    result = doctest.testmod(
-        skdir.metrics, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
-    )
-    assert result.attempted > 20
-    assert result.failed == 0
+    attempted = 0
+    for module in (_base, _compose, _density, _regression, _report, _scorers):
+        result = doctest.testmod(
+            module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+        )
+        assert result.failed == 0, module.__name__
+        attempted += result.attempted
+    assert attempted > 30
 
 
 # ------------------------------------- empty shot regions in a test fold (issue 13.6)
