@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from sklearn.utils._param_validation import Interval
 
-__all__ = ["as_real_array", "check_target", "check_target_pair"]
+__all__ = ["NonBoolInterval", "as_real_array", "check_target", "check_target_pair"]
+
+
+class NonBoolInterval(Interval):
+    """An :class:`~sklearn.utils._param_validation.Interval` that rejects booleans.
+
+    ``True`` is an ``Integral`` to Python, so scikit-learn's ``Interval(Integral, 1, ...)``
+    accepts it as 1; a flag passed where a count or a size is expected is a mistake,
+    and skdir's numeric parameters reject it.
+
+    Examples
+    --------
+    >>> from numbers import Integral
+    >>> from skdir._validation import NonBoolInterval
+    >>> size = NonBoolInterval(Integral, 1, None, closed="left")
+    >>> size.is_satisfied_by(3), size.is_satisfied_by(True)
+    (True, False)
+    >>> str(size)
+    'an int in the range [1, inf)'
+    """
+
+    def is_satisfied_by(self, val: object) -> bool:
+        """Whether ``val`` is a number of the interval's type in it, and not a bool."""
+        return not isinstance(val, bool | np.bool_) and super().is_satisfied_by(val)
 
 
 def _holds_complex(value: object) -> bool:
@@ -81,6 +106,9 @@ def as_real_array(
 def check_target(
     y: ArrayLike,
     *,
+    estimator: Any = None,
+    reset: bool = True,
+    attribute: str = "n_targets_",
     name: str = "y",
     max_targets: int = 2,
     min_samples: int = 1,
@@ -88,10 +116,27 @@ def check_target(
 ) -> NDArray[np.float64]:
     """Validate a continuous target and return it as a float64 array.
 
+    With an ``estimator``, also record or check its number of targets, as
+    scikit-learn's ``validate_data(reset=)`` does for ``n_features_in_``:
+    ``reset=True`` (in ``fit``) sets ``estimator.<attribute>`` to the number of
+    target columns of ``y``; ``reset=False`` (after ``fit``) raises when ``y``
+    has another number of targets than the estimator was fitted on. This is the
+    one place of skdir that says "y has N target(s) but this ... was fitted on M".
+
     Parameters
     ----------
     y : array-like of shape (n_samples,) or (n_samples, n_targets)
         The target. A pandas Series or DataFrame is accepted.
+    estimator : estimator instance or None, default=None
+        The estimator whose number of targets is set or checked; ``None``
+        validates ``y`` only.
+    reset : bool, default=True
+        Only with ``estimator``. ``True`` sets ``estimator.<attribute>``;
+        ``False`` checks ``y`` against it (the check is skipped when the
+        attribute is missing, as for ``n_features_in_`` in scikit-learn).
+    attribute : str, default="n_targets_"
+        Name of the fitted attribute holding the number of targets
+        (``"n_outputs_"`` for :class:`~skdir.nn.DIRRegressor`).
     name : str, default="y"
         Name used in error messages.
     max_targets : int, default=2
@@ -111,13 +156,25 @@ def check_target(
     ValueError
         If ``y`` is complex or not numeric, has more than two dimensions or more than
         ``max_targets`` columns, has fewer than ``min_samples`` rows, contains
-        NaN or infinity, or is constant while ``allow_constant=False``.
+        NaN or infinity, is constant while ``allow_constant=False``, or (with
+        ``reset=False``) has another number of targets than ``estimator`` was
+        fitted on.
 
     Examples
     --------
     >>> from skdir._validation import check_target
     >>> check_target([1, 2, 3]).dtype
     dtype('float64')
+    >>> from skdir.density import LabelDensity
+    >>> density = LabelDensity()
+    >>> check_target([[1, 2], [3, 4]], estimator=density, reset=True).shape
+    (2, 2)
+    >>> density.n_targets_
+    2
+    >>> check_target([1, 2], estimator=density, reset=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: y has 1 target(s) but this LabelDensity was fitted on 2; pass targets ...
     """
     arr = as_real_array(y, name, what="numeric (a continuous regression target)")
     if arr.ndim == 0:
@@ -156,7 +213,24 @@ def check_target(
                 f"{columns[0, constant[0]]:g}. A label density, weights or a normaliser "
                 "need at least two distinct target values."
             )
+    if estimator is not None:
+        _check_n_targets(estimator, 1 if arr.ndim == 1 else arr.shape[1], reset, attribute, name)
     return arr
+
+
+def _check_n_targets(
+    estimator: Any, n_targets: int, reset: bool, attribute: str, name: str
+) -> None:
+    """Set (``reset=True``) or check ``estimator.<attribute>``, the number of targets."""
+    if reset:
+        setattr(estimator, attribute, n_targets)
+        return
+    expected = getattr(estimator, attribute, None)
+    if expected is not None and n_targets != expected:
+        raise ValueError(
+            f"{name} has {n_targets} target(s) but this {type(estimator).__name__} was "
+            f"fitted on {expected}; pass targets with the same columns as in fit."
+        )
 
 
 def check_target_pair(

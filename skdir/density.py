@@ -15,10 +15,10 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.ndimage import convolve1d, gaussian_filter1d
 from scipy.signal.windows import triang
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import as_real_array, check_target
+from ._validation import NonBoolInterval, as_real_array, check_target
 
 __all__ = ["KERNELS", "LabelDensity", "kernel_window"]
 
@@ -29,6 +29,15 @@ KERNELS = ("gaussian", "gaussian_true", "triangular", "laplace")
 _POSITION_DECIMALS = 4
 
 
+@validate_params(
+    {
+        "kernel": [StrOptions(set(KERNELS))],
+        "ks": [NonBoolInterval(Integral, 1, None, closed="left")],
+        "sigma": [NonBoolInterval(Real, 0, None, closed="neither")],
+        "normalize": [StrOptions({"max", "sum"})],
+    },
+    prefer_skip_nested_validation=True,
+)
 def kernel_window(
     kernel: str = "gaussian",
     ks: int = 5,
@@ -52,7 +61,7 @@ def kernel_window(
     ks : int, default=5
         Window length, an odd positive integer. ``ks=1`` means no smoothing.
     sigma : float, default=2.0
-        Width of the gaussian and laplace windows.
+        Width of the gaussian and laplace windows, positive and finite.
     normalize : {"max", "sum"}, default="max"
         ``"max"`` scales the peak to 1 (LDS), ``"sum"`` scales the sum to 1 (FDS,
         and the mass-preserving density).
@@ -69,7 +78,7 @@ def kernel_window(
     >>> kernel_window("triangular", 3, normalize="sum")
     array([0.25, 0.5 , 0.25])
     """
-    _check_kernel(kernel, ks, sigma)
+    _check_odd_ks(ks)
     half = (ks - 1) // 2
     offsets = np.arange(-half, half + 1, dtype=np.float64)
     if kernel == "gaussian":
@@ -82,20 +91,13 @@ def kernel_window(
         window = triang(ks)
     else:
         window = np.exp(-np.abs(offsets) / sigma)
-    if normalize == "max":
-        return window / window.max()
-    if normalize == "sum":
-        return window / window.sum()
-    raise ValueError(f"normalize must be 'max' or 'sum', got {normalize!r}.")
+    return window / (window.max() if normalize == "max" else window.sum())
 
 
-def _check_kernel(kernel: object, ks: object, sigma: object) -> None:
-    if kernel not in KERNELS:
-        raise ValueError(f"Unknown kernel {kernel!r}; choose one of {', '.join(KERNELS)}.")
-    if isinstance(ks, bool) or not isinstance(ks, Integral) or ks < 1 or ks % 2 == 0:
+def _check_odd_ks(ks: int) -> None:
+    """Reject an even window length (type and sign are validated by the constraints)."""
+    if ks % 2 == 0:
         raise ValueError(f"ks must be an odd positive integer (the window length), got {ks!r}.")
-    if isinstance(sigma, bool) or not isinstance(sigma, Real) or not 0 < sigma < math.inf:
-        raise ValueError(f"sigma must be a positive finite number, got {sigma!r}.")
 
 
 def _valid_clip(clip: object) -> bool:
@@ -239,12 +241,12 @@ class LabelDensity(BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "n_bins": [Interval(Integral, 1, None, closed="left"), "array-like"],
-        "bin_width": [Interval(Real, 0, None, closed="neither"), "array-like", None],
+        "n_bins": [NonBoolInterval(Integral, 1, None, closed="left"), "array-like"],
+        "bin_width": [NonBoolInterval(Real, 0, None, closed="neither"), "array-like", None],
         "bin_range": ["array-like", None],
         "kernel": [StrOptions(set(KERNELS))],
-        "ks": [Interval(Integral, 1, None, closed="left")],
-        "sigma": [Interval(Real, 0, None, closed="neither")],
+        "ks": [NonBoolInterval(Integral, 1, None, closed="left")],
+        "sigma": [NonBoolInterval(Real, 0, None, closed="neither")],
         "joint": ["boolean"],
     }
 
@@ -281,10 +283,10 @@ class LabelDensity(BaseEstimator):
         self : LabelDensity
             The fitted density.
         """
-        _check_kernel(self.kernel, self.ks, self.sigma)
-        y = check_target(y, max_targets=2)
+        _check_odd_ks(self.ks)
+        y = check_target(y, estimator=self, reset=True, max_targets=2)
         columns = y.reshape(len(y), -1)
-        n_targets = columns.shape[1]
+        n_targets = self.n_targets_
         n_bins = _per_target(self.n_bins, n_targets, "n_bins")
         widths = _per_target(self.bin_width, n_targets, "bin_width")
         ranges = _per_target_range(self.bin_range, n_targets)
@@ -300,7 +302,6 @@ class LabelDensity(BaseEstimator):
                 f"the {MAX_BINS:,} a label density may have (joint or not, the counts are "
                 "kept on the grid); use fewer bins per target."
             )
-        self.n_targets_ = n_targets
         self.n_samples_ = len(y)
         self._y_ndim = y.ndim
 
@@ -369,13 +370,7 @@ class LabelDensity(BaseEstimator):
     # --------------------------------------------------------- bin lookup
     def _check_y(self, y: ArrayLike) -> NDArray[np.float64]:
         check_is_fitted(self, "counts_")
-        y = check_target(y, max_targets=2)
-        n_targets = 1 if y.ndim == 1 else y.shape[1]
-        if n_targets != self.n_targets_:
-            raise ValueError(
-                f"y has {n_targets} target(s) but this LabelDensity was fitted on "
-                f"{self.n_targets_}; pass targets with the same columns as in fit."
-            )
+        y = check_target(y, estimator=self, reset=False, max_targets=2)
         return y.reshape(len(y), -1)
 
     def _column_bins(self, columns: NDArray[np.float64]) -> NDArray[np.intp]:

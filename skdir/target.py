@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, stats
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
 from sklearn.preprocessing import QuantileTransformer
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import as_real_array, check_target
@@ -342,7 +342,7 @@ class TargetDistributionNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseE
     """
 
     _parameter_constraints: dict = {
-        "method": [str, list, tuple],
+        "method": [StrOptions({*METHODS, "auto"}), list, tuple],
         "clip_quantiles": [tuple, list, None],
         "n_quantiles": [Interval(Integral, 2, None, closed="left")],
         "subsample": [Interval(Integral, 1, None, closed="left"), None],
@@ -397,14 +397,7 @@ class TargetDistributionNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseE
 
     def _check_y(self, y: ArrayLike, name: str = "y") -> NDArray[np.float64]:
         check_is_fitted(self, "methods_")
-        y = check_target(y, name=name, max_targets=np.inf)  # type: ignore[arg-type]
-        n_targets = 1 if y.ndim == 1 else y.shape[1]
-        if n_targets != self.n_targets_:
-            raise ValueError(
-                f"{name} has {n_targets} target(s) but this normalizer was fitted on "
-                f"{self.n_targets_}; pass targets with the same columns as in fit."
-            )
-        return y
+        return check_target(y, estimator=self, reset=False, name=name, max_targets=np.inf)  # type: ignore[arg-type]
 
     def _clip(self, columns: NDArray[np.float64]) -> NDArray[np.float64]:
         if self.clip_bounds_ is None:
@@ -428,12 +421,18 @@ class TargetDistributionNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseE
         self : TargetDistributionNormalizer
             The fitted normalizer.
         """
-        y = check_target(y, max_targets=np.inf, min_samples=2, allow_constant=False)  # type: ignore[arg-type]
+        y = check_target(
+            y,
+            estimator=self,
+            reset=True,
+            max_targets=np.inf,  # type: ignore[arg-type]
+            min_samples=2,
+            allow_constant=False,
+        )
         columns = y.reshape(len(y), -1)
-        n_targets = columns.shape[1]
+        n_targets = self.n_targets_
         requested = self._resolve_requested(n_targets)
         clip = self._check_clip()
-        self.n_targets_ = n_targets
         self.n_features_in_ = n_targets
         self.clip_bounds_ = None if clip is None else np.quantile(columns, clip, axis=0).T.copy()
         columns = self._clip(columns)
@@ -490,22 +489,20 @@ class TargetDistributionNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseE
         """
         check_is_fitted(self, "methods_")
         z = as_real_array(z, "z")
-        if z.ndim == 2 and z.shape[1] == self.n_targets_:
-            pass
-        elif z.ndim == 1 and self.n_targets_ == 1:
-            pass
-        else:
-            raise ValueError(
-                f"z has shape {z.shape} but this normalizer was fitted on "
-                f"{self.n_targets_} target(s); pass (n_samples, {self.n_targets_}) values"
-                + (" or a 1-D array." if self.n_targets_ == 1 else ".")
-            )
         if not np.isfinite(z).all():
             kind = "NaN" if np.isnan(z).any() else "infinity"
             raise ValueError(
                 f"z contains {kind}; only finite values can be mapped back to the target "
                 "scale. Check the regressor whose predictions are inverted."
             )
+        z = check_target(
+            z,
+            estimator=self,
+            reset=False,
+            name="z",
+            max_targets=np.inf,  # type: ignore[arg-type]
+            min_samples=0,
+        )
         columns = z.reshape(len(z), self.n_targets_)  # also for 0 rows
         out = (
             np.column_stack([m.inverse(columns[:, k]) for k, m in enumerate(self._maps)])

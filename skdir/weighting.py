@@ -32,7 +32,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._validation import check_target
+from ._validation import NonBoolInterval, check_target
 from .density import KERNELS, LabelDensity
 
 __all__ = ["DenseWeighter", "DensityWeightedRegressor", "LDSWeighter"]
@@ -115,13 +115,13 @@ class LDSWeighter(_WeighterMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "n_bins": [Interval(Integral, 1, None, closed="left"), "array-like"],
-        "bin_width": [Interval(Real, 0, None, closed="neither"), "array-like", None],
+        "n_bins": [NonBoolInterval(Integral, 1, None, closed="left"), "array-like"],
+        "bin_width": [NonBoolInterval(Real, 0, None, closed="neither"), "array-like", None],
         "kernel": [StrOptions(set(KERNELS))],
-        "ks": [Interval(Integral, 1, None, closed="left")],
-        "sigma": [Interval(Real, 0, None, closed="neither")],
+        "ks": [NonBoolInterval(Integral, 1, None, closed="left")],
+        "sigma": [NonBoolInterval(Real, 0, None, closed="neither")],
         "reweight": [StrOptions({"sqrt_inv", "inverse"})],
-        "clip": ["array-like", None],
+        "clip": [tuple, list, None],
         "joint": ["boolean"],
         "bin_range": ["array-like", None],
     }
@@ -163,7 +163,7 @@ class LDSWeighter(_WeighterMixin, BaseEstimator):
         self : LDSWeighter
             The fitted weighter.
         """
-        y = check_target(y, max_targets=2, allow_constant=False)
+        y = check_target(y, estimator=self, reset=True, max_targets=2, allow_constant=False)
         self.label_density_ = LabelDensity(
             n_bins=self.n_bins,
             bin_width=self.bin_width,
@@ -173,7 +173,6 @@ class LDSWeighter(_WeighterMixin, BaseEstimator):
             sigma=self.sigma,
             joint=self.joint,
         ).fit(y)
-        self.n_targets_ = self.label_density_.n_targets_
         self._scale = 1.0 / float(self._unscaled_weights(y).mean())  # training mean 1
         return self
 
@@ -196,12 +195,7 @@ class LDSWeighter(_WeighterMixin, BaseEstimator):
             Positive weights; their mean over the training targets is 1.
         """
         check_is_fitted(self, "label_density_")
-        y = check_target(y, max_targets=2)
-        if (1 if y.ndim == 1 else y.shape[1]) != self.n_targets_:
-            raise ValueError(
-                f"y has {1 if y.ndim == 1 else y.shape[1]} target(s) but this weighter was "
-                f"fitted on {self.n_targets_}; pass targets with the same columns."
-            )
+        y = check_target(y, estimator=self, reset=False, max_targets=2)
         if len(y) == 0:
             return np.empty(0)
         return self._unscaled_weights(y) * self._scale
@@ -385,9 +379,10 @@ class DenseWeighter(_WeighterMixin, BaseEstimator):
 
     def _fit(self, y: ArrayLike) -> NDArray[np.float64]:
         """Fit; return the unscaled weights of the training targets."""
-        y = check_target(y, max_targets=2, min_samples=2, allow_constant=False)
+        y = check_target(
+            y, estimator=self, reset=True, max_targets=2, min_samples=2, allow_constant=False
+        )
         columns = y.reshape(len(y), -1)
-        self.n_targets_ = columns.shape[1]
         blocks = self._blocks(columns)
         self.kdes_ = [self._make_kde(block) for block in blocks]
         self._grids = [
@@ -421,13 +416,8 @@ class DenseWeighter(_WeighterMixin, BaseEstimator):
             Positive weights; their mean over the training targets is 1.
         """
         check_is_fitted(self, "kdes_")
-        y = check_target(y, max_targets=2)
+        y = check_target(y, estimator=self, reset=False, max_targets=2)
         columns = y.reshape(len(y), -1)
-        if columns.shape[1] != self.n_targets_:
-            raise ValueError(
-                f"y has {columns.shape[1]} target(s) but this weighter was fitted on "
-                f"{self.n_targets_}; pass targets with the same columns."
-            )
         blocks = self._blocks(columns)
         densities = [self._density(index, block) for index, block in enumerate(blocks)]
         return self._unscaled_weights(densities) * self._scale

@@ -232,25 +232,32 @@ def test_uneven_modality_widths():
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"n_samples": 0}, "n_samples must be an integer >= 1"),
-        ({"n_samples": 2.5}, "n_samples must be an integer"),
-        ({"n_features": 0}, "n_features must be an integer >= 1"),
+        ({"n_samples": 0}, r"'n_samples' parameter .* an int in the range \[1, inf\)"),
+        ({"n_samples": 2.5}, r"'n_samples' parameter .* an int in the range \[1, inf\)"),
+        ({"n_features": 0}, r"'n_features' parameter .* an int in the range \[1, inf\)"),
         ({"n_features": 2, "n_modalities": 3}, "smaller than n_modalities"),
-        ({"n_modalities": 0}, "n_modalities must be an integer >= 1"),
-        ({"n_targets": 3}, "n_targets must be 1 or 2"),
-        ({"n_targets": True}, "n_targets must be 1 or 2"),
-        ({"n_targets": 1.0}, "n_targets must be 1 or 2"),
-        ({"imbalance": -0.1}, "imbalance must be a finite number >= 0"),
-        ({"imbalance": np.inf}, "imbalance must be a finite number >= 0"),
-        ({"imbalance": "high"}, "imbalance must be a finite number >= 0"),
-        ({"noise": -1}, "noise must be a finite number >= 0"),
-        ({"noise": np.nan}, "noise must be a finite number >= 0"),
-        ({"n_fragments": 0}, "n_fragments must be an integer >= 1"),
+        ({"n_modalities": 0}, r"'n_modalities' parameter .* an int in the range \[1, inf\)"),
+        ({"n_targets": 3}, r"'n_targets' parameter .* an int in the range \[1, 2\]"),
+        ({"n_targets": True}, r"'n_targets' parameter .* \[1, 2\]. Got True"),
+        ({"n_targets": 1.0}, r"'n_targets' parameter .* \[1, 2\]. Got 1.0"),
+        ({"imbalance": -0.1}, r"'imbalance' parameter .* a float in the range \[0.0, inf\)"),
+        ({"imbalance": np.inf}, r"'imbalance' parameter .* a float in the range \[0.0, inf\)"),
+        ({"imbalance": "high"}, r"'imbalance' parameter .* a float in the range \[0.0, inf\)"),
+        ({"noise": -1}, r"'noise' parameter .* a float in the range \[0.0, inf\)"),
+        ({"noise": np.nan}, r"'noise' parameter .* a float in the range \[0.0, inf\)"),
+        ({"n_fragments": 0}, r"'n_fragments' parameter .* an int in the range \[1, inf\)"),
         ({"n_fragments": (3, 2)}, "min <= max"),
         ({"n_fragments": (0, 2)}, "smallest bag size"),
         ({"n_fragments": (1, 2, 3)}, "pair \\(min, max\\)"),
-        ({"n_fragments": 2.0}, "pair \\(min, max\\)"),
-        ({"n_fragments": "3"}, "pair \\(min, max\\)"),
+        (
+            {"n_fragments": 2.0},
+            r"'n_fragments' parameter .* 'tuple', an instance of 'list' or None. Got 2.0",
+        ),
+        (
+            {"n_fragments": "3"},
+            r"'n_fragments' parameter .* 'tuple', an instance of 'list' or None. Got '3'",
+        ),
+        ({"random_state": "seed"}, "'random_state' parameter of make_imbalanced_regression"),
     ],
 )
 def test_bad_parameters_raise_clear_errors(params, message):
@@ -327,3 +334,8 @@ def test_load_stsb_dir_not_an_archive(tmp_path):
     (tmp_path / "stsb_dir_minilm.npz").write_text("not a zip file")
     with pytest.raises(ValueError, match="Could not read"):
         load_stsb_dir(tmp_path)
+
+
+def test_load_stsb_dir_path_must_be_a_path():
+    with pytest.raises(ValueError, match=r"'path' parameter of load_stsb_dir must be .* Got 3"):
+        load_stsb_dir(3)

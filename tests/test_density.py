@@ -42,11 +42,12 @@ def test_other_windows_by_hand():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"kernel": "box"}, "Unknown kernel 'box'"),
+        ({"kernel": "box"}, r"'kernel' parameter of kernel_window must be a str among"),
         ({"ks": 4}, "ks must be an odd positive integer"),
-        ({"ks": 0}, "ks must be an odd positive integer"),
-        ({"sigma": 0}, "sigma must be a positive finite number"),
-        ({"normalize": "l2"}, "normalize must be 'max' or 'sum'"),
+        ({"ks": 0}, r"'ks' parameter of kernel_window must be an int in the range \[1, inf\)"),
+        ({"ks": True}, r"'ks' parameter of kernel_window must be an int.*Got True"),
+        ({"sigma": 0}, r"'sigma' parameter of kernel_window must be a float in the range \(0.0"),
+        ({"normalize": "l2"}, r"'normalize' parameter of kernel_window must be a str among"),
     ],
 )
 def test_kernel_window_rejects_bad_parameters(kwargs, message):
@@ -260,6 +261,7 @@ def test_fit_rejects_bad_targets(y, message):
         ({"n_bins": 0}, "n_bins"),
         ({"kernel": "epanechnikov"}, "kernel"),
         ({"ks": 4}, "ks must be an odd"),
+        ({"ks": True}, r"'ks' parameter of LabelDensity must be an int.*Got True"),
         ({"sigma": -1.0}, "sigma"),
         ({"bin_width": 0.0}, "bin_width"),
         ({"bin_range": (1.0, 0.0)}, "low < high"),
@@ -309,7 +311,7 @@ def test_bin_counts_beyond_a_density_are_a_clear_error():
 def test_overflowing_ranges_and_infinite_widths_are_rejected():
     with pytest.raises(ValueError, match=r"\[-1e\+308, 1e\+308\], overflows float64"):
         LabelDensity().fit([1e308, -1e308])  # bins were NaN: "no negative elements"
-    with pytest.raises(ValueError, match="sigma must be a positive finite number, got inf"):
+    with pytest.raises(ValueError, match=r"'sigma' parameter .* range \(0.0, inf\). Got inf"):
         kernel_window("gaussian", 5, np.inf)  # was an OverflowError inside scipy
 
 

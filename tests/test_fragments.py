@@ -363,10 +363,12 @@ def test_groups_none_takes_per_sample_lists(generated):
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"method": "mode"}, "Unknown method 'mode'"),
+        ({"method": "mode"}, r"'method' parameter of aggregate_targets must be a str among"),
         ({"method": "weighted"}, "needs weights"),
-        ({"trim": 0.5}, r"trim must be a proportion in \[0, 0.5\)"),
-        ({"huber_delta": 0}, "huber_delta"),
+        ({"trim": 0.5}, r"'trim' parameter of aggregate_targets .* range \[0.0, 0.5\)"),
+        ({"trim": True}, r"'trim' parameter of aggregate_targets .* Got True"),
+        ({"huber_delta": 0}, "'huber_delta' parameter of aggregate_targets"),
+        ({"huber_delta": np.nan}, "'huber_delta' parameter of aggregate_targets"),
         ({"weights": [1.0, 1.0]}, "one weight per fragment"),
         ({"weights": [1.0, -1.0, 1.0]}, "finite and > 0"),
     ],
@@ -695,7 +697,9 @@ def test_bags_of_too_many_dimensions_are_named_as_bags():
 
 
 def test_make_bags_checks_the_fragment_targets_before_counting_them():
-    with pytest.raises(ValueError, match="y_frag must be 1-D or 2-D, got a scalar"):
+    with pytest.raises(ValueError, match="'y_frag' parameter of make_bags must be an array-like"):
         make_bags(np.ones((4, 2)), [0, 0, 1, 1], 3.0)  # was "len() of unsized object"
+    with pytest.raises(ValueError, match=r"y_frag must be 1-D .* got 3 dimensions"):
+        make_bags(np.ones((4, 2)), [0, 0, 1, 1], np.ones((4, 1, 1)))
     _, y, _ = make_bags(np.ones((4, 2)), [0, 0, 1, 1], [[1.0], [3.0], [5.0], [9.0]])
     assert y.tolist() == [[2.0], [7.0]]

@@ -101,28 +101,6 @@ def test_noise_and_dropout_laws_and_nan_padding():
 
 
 # ----------------------------------------------------------- in DIRRegressor
-def _data(n=90, d=6, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, d))
-    y = 2 * X[:, 0] + np.abs(X[:, 1]) + 0.1 * rng.normal(size=n)
-    return X, y
-
-
-def _fixed_net(**kwargs):
-    params = {
-        "lr": 0.0,
-        "max_epochs": 1,
-        "batch_size": 1000,
-        "early_stopping": False,
-        "module__dropout": 0.0,
-        "module__hidden": (8,),
-        "device": "cpu",
-        "random_state": 0,
-    }
-    params.update(kwargs)
-    return DIRRegressor(**params)
-
-
 @pytest.mark.parametrize(
     "option",
     [
@@ -133,11 +111,11 @@ def _fixed_net(**kwargs):
     ],
     ids=["noise", "dropout", "mixup", "c_mixup"],
 )
-def test_augmentation_changes_training_batches_only(option):
-    X, y = _data()
-    X_val, y_val = _data(n=30, seed=1)
-    clean = _fixed_net().fit(X, y, eval_set=(X_val, y_val))
-    net = _fixed_net(**option).fit(X, y, eval_set=(X_val, y_val))
+def test_augmentation_changes_training_batches_only(option, regression_data, fixed_net):
+    X, y = regression_data(n=90, d=6)
+    X_val, y_val = regression_data(n=30, d=6, seed=1)
+    clean = fixed_net().fit(X, y, eval_set=(X_val, y_val))
+    net = fixed_net(**option).fit(X, y, eval_set=(X_val, y_val))
     np.testing.assert_allclose(net.predict(X), clean.predict(X))  # lr=0: same network
     pred = net.predict(X)
     assert clean.history[-1, "train_loss"] == pytest.approx(np.mean((pred - y) ** 2), rel=1e-5)
@@ -148,9 +126,10 @@ def test_augmentation_changes_training_batches_only(option):
     assert net.history[-1, "valid_loss"] == pytest.approx(expected_valid, rel=1e-5)
 
 
-def test_c_mixup_with_a_tiny_bandwidth_mixes_every_sample_with_itself():
-    X, y = _data()  # distinct targets: partners other than itself have probability ~0
-    net = _fixed_net(augment=CMixup(bandwidth=1e-6), validation_fraction=None)
+def test_c_mixup_with_a_tiny_bandwidth_mixes_every_sample_with_itself(regression_data, fixed_net):
+    # distinct targets: partners other than itself have probability ~0
+    X, y = regression_data(n=90, d=6)
+    net = fixed_net(augment=CMixup(bandwidth=1e-6))
     net.fit(X, y)
     pred = net.predict(X)
     assert net.history[-1, "train_loss"] == pytest.approx(np.mean((pred - y) ** 2), rel=1e-5)
@@ -166,10 +145,12 @@ class _ShiftTargets(Augmentation):
         return dataclasses.replace(batch, y=batch.y + self.shift)
 
 
-def test_a_custom_augmentation_rewrites_training_batches_only_and_is_tunable():
-    X, y = _data()
-    X_val, y_val = _data(n=30, seed=1)
-    net = _fixed_net(augment=[("shift", _ShiftTargets(1.0))])
+def test_a_custom_augmentation_rewrites_training_batches_only_and_is_tunable(
+    regression_data, fixed_net
+):
+    X, y = regression_data(n=90, d=6)
+    X_val, y_val = regression_data(n=30, d=6, seed=1)
+    net = fixed_net(augment=[("shift", _ShiftTargets(1.0))])
     assert net.get_params()["augment__shift__shift"] == 1.0
     for shift in (1.0, -2.0):
         net.set_params(augment__shift__shift=shift).fit(X, y, eval_set=(X_val, y_val))
@@ -200,8 +181,8 @@ class _Bags(torch.nn.Module):
         return self.linear(X)
 
 
-def test_mixup_bad_input():
-    X, y = _data()
+def test_mixup_bad_input(regression_data):
+    X, y = regression_data(n=90, d=6)
     for augment in (Mixup(), [("noise", GaussianNoise()), ("cmixup", CMixup())]):
         with pytest.raises(ValueError, match="mixes rows of 2-D inputs and cannot mix bags"):
             DIRRegressor(_Bags, augment=augment, device="cpu").fit(X, y)
@@ -219,8 +200,8 @@ def test_mixup_bad_input():
         DIRRegressor(augment=[("a", Mixup()), ("a", CMixup())], device="cpu").fit(X, y)
 
 
-def test_every_option_on_is_deterministic_for_one_and_two_targets():
-    X, y = _data()
+def test_every_option_on_is_deterministic_for_one_and_two_targets(regression_data):
+    X, y = regression_data(n=90, d=6)
     Y = np.column_stack([y, X[:, 3] + 0.3 * np.random.default_rng(2).normal(size=len(y))])
 
     def params():  # fresh components for every regressor

@@ -22,29 +22,6 @@ from skdir.nn import (
 )
 
 
-def _data(n=80, d=5, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, d))
-    y = 2 * X[:, 0] + np.abs(X[:, 1]) + 0.1 * rng.normal(size=n)
-    return X, y
-
-
-def _fixed_net(**kwargs):
-    """One full batch, lr=0, no dropout: the loss of epoch 1 is the initial network's."""
-    params = {
-        "lr": 0.0,
-        "max_epochs": 1,
-        "batch_size": 1000,
-        "early_stopping": False,
-        "validation_fraction": None,
-        "module__dropout": 0.0,
-        "module__hidden": (8,),
-        "device": "cpu",
-        "random_state": 0,
-    }
-    return DIRRegressor(**{**params, **kwargs})
-
-
 # --- techniques defined here, outside skdir: no skdir edit needed to use them
 class FeatureL2(Regularizer):
     """weight * mean squared feature."""
@@ -84,24 +61,26 @@ class ShiftTargets(Augmentation):
         return dataclasses.replace(batch, y=batch.y + self.shift)
 
 
-def test_a_user_regulariser_is_added_to_the_training_loss_with_its_weight():
-    X, y = _data()
-    plain = _fixed_net().fit(X, y)
-    net = _fixed_net(regularizers=[("l2", FeatureL2(weight=0.5))]).fit(X, y)
+def test_a_user_regulariser_is_added_to_the_training_loss_with_its_weight(
+    regression_data, fixed_net
+):
+    X, y = regression_data(n=80, d=5)
+    plain = fixed_net().fit(X, y)
+    net = fixed_net(regularizers=[("l2", FeatureL2(weight=0.5))]).fit(X, y)
     pred = net.predict(X)
     np.testing.assert_allclose(pred, plain.predict(X))  # same initial network
     z = net.transform_features(X).astype(np.float64)
     expected = np.mean((pred - y) ** 2) + 0.5 * np.mean(z**2)
     assert net.history[-1, "train_loss"] == pytest.approx(expected, rel=1e-5)
     assert plain.history[-1, "train_loss"] == pytest.approx(np.mean((pred - y) ** 2), rel=1e-5)
-    off = _fixed_net(regularizers=[("l2", FeatureL2(weight=0.0))]).fit(X, y)
+    off = fixed_net(regularizers=[("l2", FeatureL2(weight=0.0))]).fit(X, y)
     assert off.history[-1, "train_loss"] == pytest.approx(plain.history[-1, "train_loss"])
 
 
-def test_a_user_augmentation_acts_in_training_only():
-    X, y = _data()
-    X_val, y_val = _data(n=30, seed=1)
-    net = _fixed_net(augment=ShiftTargets(shift=2.0), early_stopping=True)
+def test_a_user_augmentation_acts_in_training_only(regression_data, fixed_net):
+    X, y = regression_data(n=80, d=5)
+    X_val, y_val = regression_data(n=30, d=5, seed=1)
+    net = fixed_net(augment=ShiftTargets(shift=2.0), early_stopping=True)
     net.fit(X, y, eval_set=(X_val, y_val))
     pred = net.predict(X)
     assert net.history[-1, "train_loss"] == pytest.approx(np.mean((pred - y - 2.0) ** 2), 1e-5)
@@ -110,25 +89,27 @@ def test_a_user_augmentation_acts_in_training_only():
     assert net.get_params()["augment__shift"] == 2.0
 
 
-def test_the_second_view_is_redrawn_per_view_augmentation():
-    X, y = _data()
-    same = _fixed_net(regularizers=[("gap", ViewGap(weight=1.0))]).fit(X, y)
-    base = _fixed_net().fit(X, y).history[-1, "train_loss"]
+def test_the_second_view_is_redrawn_per_view_augmentation(regression_data, fixed_net):
+    X, y = regression_data(n=80, d=5)
+    same = fixed_net(regularizers=[("gap", ViewGap(weight=1.0))]).fit(X, y)
+    base = fixed_net().fit(X, y).history[-1, "train_loss"]
     # no dropout, no per-view augmentation: both views are the same forward pass
     assert same.history[-1, "train_loss"] == pytest.approx(base, rel=1e-6)
-    noisy = _fixed_net(
+    noisy = fixed_net(
         regularizers=[("gap", ViewGap(weight=1.0))], augment=GaussianNoise(std=0.5)
     ).fit(X, y)
-    plain_noisy = _fixed_net(augment=GaussianNoise(std=0.5)).fit(X, y)
+    plain_noisy = fixed_net(augment=GaussianNoise(std=0.5)).fit(X, y)
     # the first view draws the same noise in both nets; the gap term adds a positive amount
     gap = noisy.history[-1, "train_loss"] - plain_noisy.history[-1, "train_loss"]
     assert gap > 1e-4
 
 
-def test_label_bins_reach_a_regulariser_that_needs_them_for_two_targets():
-    X, y = _data()
+def test_label_bins_reach_a_regulariser_that_needs_them_for_two_targets(
+    regression_data, fixed_net
+):
+    X, y = regression_data(n=80, d=5)
     Y = np.column_stack([y, X[:, 2]])
-    net = _fixed_net(
+    net = fixed_net(
         regularizers=[("bins", RecordBins())],
         label_density=LabelDensity(n_bins=7),
         iterator_train__shuffle=False,
@@ -163,10 +144,10 @@ def test_nested_parameters_of_listed_components():
         net.set_params(weighter__sigma=1.0)
 
 
-def test_grid_search_tunes_a_regulariser_weight():
-    X, y = _data()
+def test_grid_search_tunes_a_regulariser_weight(regression_data, fixed_net):
+    X, y = regression_data(n=80, d=5)
     search = GridSearchCV(
-        _fixed_net(regularizers=[("l2", FeatureL2())], lr=1e-2, max_epochs=3),
+        fixed_net(regularizers=[("l2", FeatureL2())], lr=1e-2, max_epochs=3),
         {"regularizers__l2__weight": [0.0, 100.0]},
         cv=2,
     ).fit(X, y)
@@ -195,22 +176,22 @@ def test_the_constructor_has_at_most_twenty_named_parameters():
         ({"regularizers": [("x", 3)]}, "is not a regulariser"),
     ],
 )
-def test_bad_components_are_clear_errors(params, match):
-    X, y = _data(n=30)
+def test_bad_components_are_clear_errors(params, match, regression_data, fixed_net):
+    X, y = regression_data(n=30, d=5)
     with pytest.raises(ValueError, match=match):
-        _fixed_net(**params).fit(X, y)
+        fixed_net(**params).fit(X, y)
 
 
-def test_a_regulariser_needing_something_unknown_is_refused():
+def test_a_regulariser_needing_something_unknown_is_refused(regression_data, fixed_net):
     class Odd(Regularizer):
         needs = frozenset({"gradients"})
 
         def loss(self, batch):
             return batch.y.new_zeros(())
 
-    X, y = _data(n=30)
+    X, y = regression_data(n=30, d=5)
     with pytest.raises(ValueError, match=r"Odd.needs names \['gradients'\]"):
-        _fixed_net(regularizers=[("odd", Odd())]).fit(X, y)
+        fixed_net(regularizers=[("odd", Odd())]).fit(X, y)
 
 
 def test_training_batch_labels_are_in_training_standard_deviations():

@@ -211,33 +211,9 @@ def test_uncertainty_weighting_by_hand_and_its_optimum():
 
 
 # ------------------------------------------------------------ in DIRRegressor
-def _regression_data(n=120, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 6))
-    y = 2 * X[:, 0] + np.abs(X[:, 1]) + 0.1 * rng.normal(size=n)
-    return X, y
-
-
-def _frozen_net(**kwargs):
-    params = {
-        "lr": 0.0,
-        "max_epochs": 1,
-        "batch_size": 1000,
-        "early_stopping": False,
-        "validation_fraction": None,
-        "module__dropout": 0.0,
-        "module__hidden": (8,),
-        "device": "cpu",
-        "random_state": 0,
-        "label_density": LabelDensity(n_bins=6),
-    }
-    params.update(kwargs)
-    return DIRRegressor(**params)
-
-
-def test_regressor_bmse_training_loss_is_the_bmc_formula():
-    X, y = _regression_data(n=40)
-    net = _frozen_net(
+def test_regressor_bmse_training_loss_is_the_bmc_formula(regression_data, fixed_net):
+    X, y = regression_data(n=40, d=6)
+    net = fixed_net(
         criterion=BalancedMSELoss, criterion__init_sigma=0.8, criterion__sigma_lr=0.0
     ).fit(X, y)
     pred = net.predict(X)
@@ -247,8 +223,8 @@ def test_regressor_bmse_training_loss_is_the_bmc_formula():
     assert isinstance(net.criterion_, BalancedMSELoss)
 
 
-def test_regressor_bmse_noise_scale_has_its_own_learning_rate():
-    X, y = _regression_data()
+def test_regressor_bmse_noise_scale_has_its_own_learning_rate(regression_data):
+    X, y = regression_data(d=6)
     params = {
         "criterion": BalancedMSELoss,
         "max_epochs": 3,
@@ -268,8 +244,8 @@ def test_regressor_bmse_noise_scale_has_its_own_learning_rate():
     assert abs(learned.criterion_.noise_sigma.item() - 1.0) > 0.05
 
 
-def test_regressor_gai_and_bni_priors_come_from_the_label_density():
-    X, y = _regression_data()
+def test_regressor_gai_and_bni_priors_come_from_the_label_density(regression_data):
+    X, y = regression_data(d=6)
     scaler = StandardScaler()
     net = DIRRegressor(
         criterion=BalancedMSELoss,
@@ -330,8 +306,8 @@ def test_uncertainty_weighting_learns_a_smaller_weight_for_the_noisier_target():
     assert 1 / weights[1] == pytest.approx(mse[1], rel=0.2)
 
 
-def test_regressor_loss_options_bad_input():
-    X, y = _regression_data()
+def test_regressor_loss_options_bad_input(regression_data):
+    X, y = regression_data(d=6)
     with pytest.raises(ValueError, match="several targets, but there is 1"):
         DIRRegressor(criterion=UncertaintyWeightedLoss, device="cpu").fit(X, y)
     Y = np.column_stack([y, y])
@@ -350,8 +326,8 @@ def test_regressor_loss_options_bad_input():
         DIRRegressor(criterion=UncertaintyWeightedLoss(2), device="cpu").fit(X, Y)
 
 
-def test_regressor_bmc_refuses_batches_of_one():
-    X, y = _regression_data()
+def test_regressor_bmc_refuses_batches_of_one(regression_data):
+    X, y = regression_data(d=6)
     with pytest.raises(ValueError, match=r"BalancedMSELoss compare.*batch_size >= 2"):
         DIRRegressor(criterion=BalancedMSELoss, batch_size=1, device="cpu").fit(X, y)
     # GAI integrates over the training label distribution, not the batch: batches of one work

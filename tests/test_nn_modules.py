@@ -21,14 +21,10 @@ from skdir.nn import (
 from skdir.nn._bags import check_bags
 from skdir.weighting import LDSWeighter
 
+# Not the shared fast_params fixture: 6 epochs and each module's own default widths
+# (fast_params sets module__hidden, which the two-tower, transformer and MIL modules
+# read differently); the numbers asserted below were measured with these settings.
 FAST = {"max_epochs": 6, "device": "cpu", "random_state": 0}
-
-
-def _data(n=120, d=10, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, d))
-    y = 2 * X[:, 0] + np.abs(X[:, 1]) + 0.1 * rng.normal(size=n)
-    return X, y
 
 
 def _bags(n=60, d=4, lengths=(1, 6), seed=0):
@@ -91,8 +87,8 @@ def test_two_tower_shared_uses_one_tower_for_both_modalities():
         TwoTower(7, modalities=[3, 4], shared=True)
 
 
-def test_two_tower_options_through_the_regressor():
-    X, y = _data(d=10)
+def test_two_tower_options_through_the_regressor(regression_data):
+    X, y = regression_data()
     net = DIRRegressor(
         "two_tower",
         module__modalities=[5, 5],
@@ -106,8 +102,8 @@ def test_two_tower_options_through_the_regressor():
 
 # ------------------------------------------------------------- output bias init
 @pytest.mark.parametrize("module", ["mlp", "fusion_transformer", "attention_mil"])
-def test_output_bias_starts_at_the_training_target_mean(module):
-    X, y = _data()
+def test_output_bias_starts_at_the_training_target_mean(module, regression_data):
+    X, y = regression_data()
     Y = np.column_stack([y + 3.0, 10 * y - 1.0])
     if module == "attention_mil":
         X = X.reshape(len(X), 2, 5)
@@ -158,8 +154,8 @@ def test_fusion_transformer_shared_projection():
         FusionTransformer(9, modalities=[4, 5], shared=True)
 
 
-def test_fusion_transformer_is_invariant_to_batch_composition_in_eval_mode():
-    X, y = _data(n=80)
+def test_fusion_transformer_is_invariant_to_batch_composition_in_eval_mode(regression_data):
+    X, y = regression_data(n=80)
     net = DIRRegressor(
         "fusion_transformer",
         module__modalities=[6, 4],
@@ -180,8 +176,8 @@ def test_fusion_transformer_is_invariant_to_batch_composition_in_eval_mode():
     assert np.abs(net.predict(X_other) - full).max() > 1e-3
 
 
-def test_fusion_transformer_fits_with_fds_lds_and_is_reproducible():
-    X, y = _data(n=150)
+def test_fusion_transformer_fits_with_fds_lds_and_is_reproducible(regression_data):
+    X, y = regression_data(n=150)
     params = {
         "module__d_model": 16,
         "module__n_heads": 2,
@@ -359,7 +355,7 @@ def test_attention_mil_with_two_targets_lds_fds_and_eval_set():
     assert net.feature_smoothing_.embedding_dim == 8
 
 
-def test_regressor_rejects_bad_bag_input_and_mlp_rejects_bags():
+def test_regressor_rejects_bad_bag_input_and_mlp_rejects_bags(regression_data):
     bags, y = _bags()
     net = DIRRegressor("attention_mil", module__hidden=(8,), **FAST)
     with pytest.raises(ValueError, match="have no fragments"):
@@ -374,7 +370,7 @@ def test_regressor_rejects_bad_bag_input_and_mlp_rejects_bags():
     with pytest.raises(ValueError, match="3 dimensions"):
         DIRRegressor(**FAST).fit(check_bags(bags), y)
     with pytest.raises(ValueError, match="no attention"):
-        DIRRegressor(**FAST).fit(*_data()).attention_weights([np.ones((2, 10))])
+        DIRRegressor(**FAST).fit(*regression_data()).attention_weights([np.ones((2, 10))])
     with pytest.raises(ValueError, match=r"Unknown module 'mil'.*'attention_mil'"):
         DIRRegressor("mil", **FAST).fit(bags, y)
 

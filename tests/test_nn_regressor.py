@@ -18,40 +18,12 @@ from skdir.density import LabelDensity
 from skdir.nn import MLP, DIRRegressor, FeatureDistributionSmoothing, TwoTower
 from skdir.weighting import LDSWeighter
 
-FAST = {"max_epochs": 8, "module__hidden": (16,), "device": "cpu", "random_state": 0}
-
-
-def _data(n=120, d=10, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, d))
-    y = 2 * X[:, 0] + np.abs(X[:, 1]) + 0.1 * rng.normal(size=n)
-    return X, y
-
-
-def _fixed_net(**kwargs):
-    """One full batch, no validation, no dropout, lr=0: the loss of epoch 1 is the
-    loss of the initial network on all rows."""
-    params = {
-        "lr": 0.0,
-        "max_epochs": 1,
-        "batch_size": 1000,
-        "early_stopping": False,
-        "validation_fraction": None,
-        "module__dropout": 0.0,
-        "module__hidden": (8,),
-        "device": "cpu",
-        "random_state": 0,
-        "label_density": LabelDensity(n_bins=6),
-    }
-    params.update(kwargs)
-    return DIRRegressor(**params)
-
 
 # ------------------------------------------------------------- LDS in the loss
-def test_lds_weights_reach_the_training_loss():
-    X, y = _data()
-    plain = _fixed_net().fit(X, y)
-    weighted = _fixed_net(weighter=LDSWeighter(n_bins=6)).fit(X, y)
+def test_lds_weights_reach_the_training_loss(regression_data, fixed_net):
+    X, y = regression_data()
+    plain = fixed_net().fit(X, y)
+    weighted = fixed_net(weighter=LDSWeighter(n_bins=6)).fit(X, y)
     pred = plain.predict(X)
     np.testing.assert_allclose(weighted.predict(X), pred)  # same initial network
     w = LDSWeighter(n_bins=6).fit_transform(y)  # exactly the weighting module's weights
@@ -64,26 +36,28 @@ def test_lds_weights_reach_the_training_loss():
     assert loss_weighted != pytest.approx(loss_plain, rel=1e-3)
 
 
-def test_lds_times_user_sample_weight_and_focal_loss():
-    X, y = _data()
+def test_lds_times_user_sample_weight_and_focal_loss(regression_data, fixed_net):
+    X, y = regression_data()
     sw = np.linspace(0.5, 2.0, len(y))
     lds = LDSWeighter(n_bins=6, reweight="inverse")
-    net = _fixed_net(weighter=lds, criterion__loss="l1").fit(X, y, sample_weight=sw)
+    net = fixed_net(weighter=lds, criterion__loss="l1").fit(X, y, sample_weight=sw)
     pred = net.predict(X)
     w = clone(lds).fit_transform(y) * sw
     assert net.history[-1, "train_loss"] == pytest.approx(np.mean(w * np.abs(pred - y)), 1e-5)
-    net = _fixed_net(criterion__loss="focal_mse", criterion__beta=0.5).fit(X, y)
+    net = fixed_net(criterion__loss="focal_mse", criterion__beta=0.5).fit(X, y)
     e = np.abs(net.predict(X) - y)
     expected = np.mean(e**2 * (2 / (1 + np.exp(-0.5 * e)) - 1))
     assert net.history[-1, "train_loss"] == pytest.approx(expected, rel=1e-5)
 
 
-def test_lds_weights_use_the_fit_targets_and_label_density_is_exposed():
-    X, y = _data()
+def test_lds_weights_use_the_fit_targets_and_label_density_is_exposed(
+    regression_data, fast_params
+):
+    X, y = regression_data()
     net = DIRRegressor(
         weighter=LDSWeighter(bin_width=0.5, sigma=1.0),
         label_density=LabelDensity(bin_width=0.25),
-        **FAST,
+        **fast_params,
     ).fit(X, y)
     density = net.weighter_.label_density_
     assert density.bin_edges_[0][0] == pytest.approx(y.min())
@@ -91,7 +65,7 @@ def test_lds_weights_use_the_fit_targets_and_label_density_is_exposed():
     assert np.diff(density.bin_edges_[0])[0] == pytest.approx(0.5)
     assert np.diff(net.label_density_.bin_edges_[0])[0] == pytest.approx(0.25)
     assert net.label_density_.counts_.sum() == len(y)
-    X_val, y_val = _data(n=30, seed=1)  # the eval set is weighted by the same weighter
+    X_val, y_val = regression_data(n=30, seed=1)  # the eval set is weighted by the same weighter
     packed, _ = net._prepare_eval_set((X_val, y_val))
     np.testing.assert_allclose(
         packed["sample_weight"], net.weighter_.transform(y_val).astype(np.float32)
@@ -99,54 +73,58 @@ def test_lds_weights_use_the_fit_targets_and_label_density_is_exposed():
 
 
 # ---------------------------------------------------------------- determinism
-def test_same_random_state_gives_identical_predictions_and_leaves_global_rng():
-    X, y = _data()
+def test_same_random_state_gives_identical_predictions_and_leaves_global_rng(
+    regression_data, fast_params
+):
+    X, y = regression_data()
     state = torch.get_rng_state()
-    net = DIRRegressor(weighter=LDSWeighter(), fds=FeatureDistributionSmoothing(), **FAST).fit(
-        X, y
-    )
+    net = DIRRegressor(
+        weighter=LDSWeighter(), fds=FeatureDistributionSmoothing(), **fast_params
+    ).fit(X, y)
     assert torch.equal(torch.get_rng_state(), state)  # fit forks the global generator
     first = net.predict(X)
     second = (
-        DIRRegressor(weighter=LDSWeighter(), fds=FeatureDistributionSmoothing(), **FAST)
+        DIRRegressor(weighter=LDSWeighter(), fds=FeatureDistributionSmoothing(), **fast_params)
         .fit(X, y)
         .predict(X)
     )
     np.testing.assert_array_equal(first, second)
     other = DIRRegressor(
-        weighter=LDSWeighter(), fds=FeatureDistributionSmoothing(), **{**FAST, "random_state": 1}
+        weighter=LDSWeighter(),
+        fds=FeatureDistributionSmoothing(),
+        **{**fast_params, "random_state": 1},
     ).fit(X, y)
     assert not np.array_equal(other.predict(X), first)
 
 
 # ------------------------------------------------------------- shapes, dtypes
-def test_one_and_two_targets_pandas_and_float64_in_float64_out():
-    X, y = _data()
+def test_one_and_two_targets_pandas_and_float64_in_float64_out(regression_data, fast_params):
+    X, y = regression_data()
     frame = pd.DataFrame(X, columns=[f"c{i}" for i in range(X.shape[1])])
-    net = DIRRegressor(**FAST).fit(frame, pd.Series(y))
+    net = DIRRegressor(**fast_params).fit(frame, pd.Series(y))
     pred = net.predict(frame)
     assert pred.shape == (len(y),) and pred.dtype == np.float64
     Y = np.column_stack([y, -y])
-    net2 = DIRRegressor(weighter=LDSWeighter(), fds=FeatureDistributionSmoothing(), **FAST).fit(
-        X, Y
-    )
+    net2 = DIRRegressor(
+        weighter=LDSWeighter(), fds=FeatureDistributionSmoothing(), **fast_params
+    ).fit(X, Y)
     assert net2.predict(X).shape == (len(y), 2) and net2.n_outputs_ == 2
     assert net2.label_density_.n_targets_ == 2
-    net3 = DIRRegressor(**FAST).fit(X, y[:, None])
+    net3 = DIRRegressor(**fast_params).fit(X, y[:, None])
     assert net3.predict(X).shape == (len(y), 1)
     assert not hasattr(net, "predict_proba")
 
 
-def test_learns_a_simple_function():
-    X, y = _data(n=300)
+def test_learns_a_simple_function(regression_data):
+    X, y = regression_data(n=300)
     net = DIRRegressor(max_epochs=60, device="cpu", random_state=0).fit(X, y)
     assert net.score(X, y) > 0.9
     assert len(net.history) < 60 or net.history[-1, "valid_loss"] < 0.5
 
 
-def test_early_stopping_restores_the_best_epoch():
-    X, y = _data(n=200)
-    X_val, y_val = _data(n=60, seed=1)
+def test_early_stopping_restores_the_best_epoch(regression_data):
+    X, y = regression_data(n=200)
+    X_val, y_val = regression_data(n=60, seed=1)
     net = DIRRegressor(max_epochs=40, patience=3, lr=0.05, device="cpu", random_state=0).fit(
         X, y, eval_set=(X_val, y_val)
     )
@@ -155,27 +133,29 @@ def test_early_stopping_restores_the_best_epoch():
     assert np.mean((net.predict(X_val) - y_val) ** 2) == pytest.approx(valid.min(), rel=1e-4)
 
 
-def test_target_transformer_trains_on_scaled_targets_with_raw_density():
-    X, y = _data()
+def test_target_transformer_trains_on_scaled_targets_with_raw_density(
+    regression_data, fast_params
+):
+    X, y = regression_data()
     y_big = 1000 * y + 5000
-    net = DIRRegressor(target_transformer=StandardScaler(), weighter=LDSWeighter(), **FAST).fit(
-        X, y_big
-    )
+    net = DIRRegressor(
+        target_transformer=StandardScaler(), weighter=LDSWeighter(), **fast_params
+    ).fit(X, y_big)
     assert net.label_density_.bin_edges_[0][0] == pytest.approx(y_big.min())
     assert abs(np.mean(net.predict(X)) - np.mean(y_big)) < 0.5 * np.std(y_big)
     assert net.history[0, "train_loss"] < 10  # scaled targets, not raw thousands
 
 
-def test_two_tower_with_slices_or_sizes():
-    X, y = _data(d=10)
-    a = DIRRegressor("two_tower", module__modalities=[slice(0, 6), slice(6, 10)], **FAST)
-    b = DIRRegressor("two_tower", module__modalities=[6, 4], **FAST)
+def test_two_tower_with_slices_or_sizes(regression_data, fast_params):
+    X, y = regression_data()
+    a = DIRRegressor("two_tower", module__modalities=[slice(0, 6), slice(6, 10)], **fast_params)
+    b = DIRRegressor("two_tower", module__modalities=[6, 4], **fast_params)
     np.testing.assert_allclose(a.fit(X, y).predict(X), b.fit(X, y).predict(X), rtol=1e-6)
     assert isinstance(a.module_, TwoTower) and len(a.module_.towers) == 2
     with pytest.raises(ValueError, match="module__modalities"):
-        DIRRegressor("two_tower", **FAST).fit(X, y)
+        DIRRegressor("two_tower", **fast_params).fit(X, y)
     with pytest.raises(ValueError, match="sum to the 10"):
-        DIRRegressor("two_tower", module__modalities=[3, 3], **FAST).fit(X, y)
+        DIRRegressor("two_tower", module__modalities=[3, 3], **fast_params).fit(X, y)
 
 
 class _Plain(nn.Module):
@@ -188,43 +168,45 @@ class _Plain(nn.Module):
         return self.net(X)
 
 
-def test_custom_module_class_and_instances_rejected():
-    X, y = _data()
-    plain_params = {k: v for k, v in FAST.items() if k != "module__hidden"}
+def test_custom_module_class_and_instances_rejected(regression_data, fast_params):
+    X, y = regression_data()
+    plain_params = {k: v for k, v in fast_params.items() if k != "module__hidden"}
     net = DIRRegressor(_Plain, module__width=3, **plain_params).fit(X, y)
     assert net.predict(X).shape == (len(y),)
     with pytest.raises(ValueError, match="not an instance"):
-        DIRRegressor(MLP(10), **FAST).fit(X, y)
+        DIRRegressor(MLP(10), **fast_params).fit(X, y)
     with pytest.raises(ValueError, match=r"module__bogus.*valid ones are"):
-        DIRRegressor(module__bogus=1, **FAST).fit(X, y)
+        DIRRegressor(module__bogus=1, **fast_params).fit(X, y)
     with pytest.raises(ValueError, match=r"fds and the feature regularisers need.*_Plain"):
         DIRRegressor(_Plain, fds=FeatureDistributionSmoothing(), **plain_params).fit(X, y)
 
 
 # --------------------------------------------------- sklearn meta-estimators
-def test_pipeline_with_metadata_routing_passes_sample_weight():
-    X, y = _data()
+def test_pipeline_with_metadata_routing_passes_sample_weight(regression_data, fast_params):
+    X, y = regression_data()
     sw = np.where(y > np.median(y), 5.0, 0.2)
-    direct = DIRRegressor(**FAST).fit(StandardScaler().fit_transform(X), y, sample_weight=sw)
-    unweighted = DIRRegressor(**FAST).fit(StandardScaler().fit_transform(X), y)
+    direct = DIRRegressor(**fast_params).fit(
+        StandardScaler().fit_transform(X), y, sample_weight=sw
+    )
+    unweighted = DIRRegressor(**fast_params).fit(StandardScaler().fit_transform(X), y)
     with config_context(enable_metadata_routing=True):
         pipe = make_pipeline(
             StandardScaler().set_fit_request(sample_weight=False),
-            DIRRegressor(**FAST).set_fit_request(sample_weight=True),
+            DIRRegressor(**fast_params).set_fit_request(sample_weight=True),
         )
         pipe.fit(X, y, sample_weight=sw)
     np.testing.assert_allclose(pipe.predict(X), direct.predict(StandardScaler().fit_transform(X)))
     assert not np.allclose(direct.predict(X), unweighted.predict(X))
 
 
-def test_cross_val_score_ttr_and_grid_search():
-    X, y = _data()
-    scores = cross_val_score(DIRRegressor(weighter=LDSWeighter(), **FAST), X, y, cv=2)
+def test_cross_val_score_ttr_and_grid_search(regression_data, fast_params):
+    X, y = regression_data()
+    scores = cross_val_score(DIRRegressor(weighter=LDSWeighter(), **fast_params), X, y, cv=2)
     assert np.all(np.isfinite(scores))
-    ttr = TransformedTargetRegressor(DIRRegressor(**FAST), transformer=StandardScaler())
+    ttr = TransformedTargetRegressor(DIRRegressor(**fast_params), transformer=StandardScaler())
     assert ttr.fit(X, y).predict(X).shape == (len(y),)
     search = GridSearchCV(
-        DIRRegressor(weighter=LDSWeighter(), **{**FAST, "max_epochs": 3}),
+        DIRRegressor(weighter=LDSWeighter(), **{**fast_params, "max_epochs": 3}),
         {"weighter__sigma": [1.0, 2.0], "module__dropout": [0.0, 0.2]},
         cv=2,
     ).fit(X, y)
@@ -235,11 +217,11 @@ def test_cross_val_score_ttr_and_grid_search():
     assert best.weighter_.label_density_.sigma == search.best_params_["weighter__sigma"]
 
 
-def test_clone_pickle_set_params_and_save_params(tmp_path):
-    X, y = _data()
-    net = DIRRegressor(weighter=LDSWeighter(), fds=FeatureDistributionSmoothing(), **FAST).fit(
-        X, y
-    )
+def test_clone_pickle_set_params_and_save_params(tmp_path, regression_data, fast_params):
+    X, y = regression_data()
+    net = DIRRegressor(
+        weighter=LDSWeighter(), fds=FeatureDistributionSmoothing(), **fast_params
+    ).fit(X, y)
     pred = net.predict(X)
     restored = pickle.loads(pickle.dumps(net))
     np.testing.assert_array_equal(restored.predict(X), pred)
@@ -254,39 +236,39 @@ def test_clone_pickle_set_params_and_save_params(tmp_path):
     twin = DIRRegressor(
         weighter=LDSWeighter(),
         fds=FeatureDistributionSmoothing(),
-        **{**FAST, "module__hidden": (4,)},
+        **{**fast_params, "module__hidden": (4,)},
     )
     twin.fit(X, y, sample_weight=np.full(len(y), 2.0))  # other weights than net's
     twin.load_params(f_params=tmp_path / "w.pt")
     np.testing.assert_allclose(twin.predict(X), net.predict(X), rtol=1e-6)
 
 
-def test_device_auto_is_resolved_without_changing_the_parameter():
-    X, y = _data()
+def test_device_auto_is_resolved_without_changing_the_parameter(regression_data):
+    X, y = regression_data()
     net = DIRRegressor(device="auto", max_epochs=2, random_state=0).fit(X, y)
     assert net.device == "auto"
     assert net.device_ == ("cuda" if torch.cuda.is_available() else "cpu")
     assert next(net.module_.parameters()).device.type == net.device_
 
 
-def test_verbose_prints_the_epoch_table(capsys):
-    X, y = _data()
-    DIRRegressor(verbose=1, **{**FAST, "max_epochs": 2}).fit(X, y)
+def test_verbose_prints_the_epoch_table(capsys, regression_data, fast_params):
+    X, y = regression_data()
+    DIRRegressor(verbose=1, **{**fast_params, "max_epochs": 2}).fit(X, y)
     out = capsys.readouterr().out
     assert "train_loss" in out and "valid_loss" in out
 
 
-def test_partial_fit_continues_training():
-    X, y = _data()
-    net = DIRRegressor(**{**FAST, "max_epochs": 2}).fit(X, y)
+def test_partial_fit_continues_training(regression_data, fast_params):
+    X, y = regression_data()
+    net = DIRRegressor(**{**fast_params, "max_epochs": 2}).fit(X, y)
     net.partial_fit(X, y)
     assert len(net.history) == 4
 
 
 # ------------------------------------------------------------------ bad input
-def test_bad_input_raises_clear_errors():
-    X, y = _data()
-    net = DIRRegressor(**FAST)
+def test_bad_input_raises_clear_errors(regression_data, fast_params):
+    X, y = regression_data()
+    net = DIRRegressor(**fast_params)
     X_nan = X.copy()
     X_nan[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
@@ -305,40 +287,40 @@ def test_bad_input_raises_clear_errors():
     with pytest.raises(ValueError, match="target"):
         net.partial_fit(X, np.column_stack([y, y]))
     with pytest.raises(ValueError, match="target"):
-        DIRRegressor(**FAST).fit(X, y, eval_set=(X, np.column_stack([y, y])))
+        DIRRegressor(**fast_params).fit(X, y, eval_set=(X, np.column_stack([y, y])))
     with pytest.raises(ValueError, match="too few to hold out a validation"):
-        DIRRegressor(**FAST).fit(X[:4], y[:4])
+        DIRRegressor(**fast_params).fit(X[:4], y[:4])
     with pytest.raises(ValueError, match="early_stopping=True needs validation data"):
-        DIRRegressor(validation_fraction=None, **FAST).fit(X, y)
+        DIRRegressor(validation_fraction=None, **fast_params).fit(X, y)
     with pytest.raises(ValueError, match="one or two targets"):
-        DIRRegressor(weighter=LDSWeighter(), **FAST).fit(X, np.column_stack([y, y, y]))
+        DIRRegressor(weighter=LDSWeighter(), **fast_params).fit(X, np.column_stack([y, y, y]))
     with pytest.raises(ValueError, match="Unknown loss 'l3'"):
-        DIRRegressor(criterion__loss="l3", **FAST).fit(X, y)
+        DIRRegressor(criterion__loss="l3", **fast_params).fit(X, y)
     with pytest.raises(ValueError, match="at least one non-zero"):
-        DIRRegressor(**FAST).fit(X, y, sample_weight=np.zeros(len(y)))
+        DIRRegressor(**fast_params).fit(X, y, sample_weight=np.zeros(len(y)))
     with pytest.raises(ValueError, match=r"start_smooth=1\) is before start_update=3"):
         fds = FeatureDistributionSmoothing(start_update=3, start_smooth=1)
-        DIRRegressor(fds=fds, **FAST).fit(X, y)
+        DIRRegressor(fds=fds, **fast_params).fit(X, y)
     with pytest.raises(ValueError, match="constant"):
-        DIRRegressor(weighter=LDSWeighter(), **FAST).fit(X, np.ones(len(y)))
+        DIRRegressor(weighter=LDSWeighter(), **fast_params).fit(X, np.ones(len(y)))
 
 
-def test_bins_without_samples_give_finite_lds_weights():
+def test_bins_without_samples_give_finite_lds_weights(fast_params):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 5))
     y = np.r_[rng.uniform(0, 1, 38), [9.5, 10.0]]  # most of the 50 bins are empty
-    net = DIRRegressor(weighter=LDSWeighter(), **FAST).fit(X, y)
+    net = DIRRegressor(weighter=LDSWeighter(), **fast_params).fit(X, y)
     assert (net.weighter_.label_density_.counts_ == 0).sum() > 30
     w = net.weighter_.transform(y)
     assert np.all(np.isfinite(w)) and w[-1] > w[0]
     assert np.all(np.isfinite(net.predict(X)))
 
 
-def test_set_params_on_a_fitted_net_takes_effect_at_the_next_fit():
+def test_set_params_on_a_fitted_net_takes_effect_at_the_next_fit(regression_data, fast_params):
     # issue 13.3: switching FDS on and resizing the module used to rebuild the net at once
     # (AttributeError: the FDS bins of the last fit do not exist)
-    X, y = _data(n=60, d=4)
-    net = DIRRegressor(**{**FAST, "max_epochs": 2}).fit(X, y)
+    X, y = regression_data(n=60, d=4)
+    net = DIRRegressor(**{**fast_params, "max_epochs": 2}).fit(X, y)
     pred = net.predict(X)
     net.set_params(fds=FeatureDistributionSmoothing(), module__hidden=(8,))
     np.testing.assert_array_equal(net.predict(X), pred)  # the fitted model is kept
@@ -351,7 +333,8 @@ def test_set_params_on_a_fitted_net_takes_effect_at_the_next_fit():
     net.partial_fit(X, y)
     assert len(net.history) == 3 and net.optimizer_.param_groups[0]["lr"] == 0.01
     refit = DIRRegressor(
-        fds=FeatureDistributionSmoothing(), **{**FAST, "max_epochs": 2, "module__hidden": (8,)}
+        fds=FeatureDistributionSmoothing(),
+        **{**fast_params, "max_epochs": 2, "module__hidden": (8,)},
     )
     np.testing.assert_allclose(
         clone(net).set_params(max_epochs=2, lr=1e-3).fit(X, y).predict(X),
@@ -372,22 +355,24 @@ def test_set_params_on_a_fitted_net_takes_effect_at_the_next_fit():
         ),
     ],
 )
-def test_an_unusable_device_is_a_clear_error_before_training(device, match):
+def test_an_unusable_device_is_a_clear_error_before_training(
+    device, match, regression_data, fast_params
+):
     # issue 13.10: device="tpu" used to fail inside torch
-    X, y = _data(n=30, d=3)
-    net = DIRRegressor(**{**FAST, "device": device})
+    X, y = regression_data(n=30, d=3)
+    net = DIRRegressor(**{**fast_params, "device": device})
     with pytest.raises(ValueError, match=match):
         net.fit(X, y)
     assert not hasattr(net, "module_")
 
 
-def test_tensor_batches_train_exactly_like_skorchs_data_loader():
+def test_tensor_batches_train_exactly_like_skorchs_data_loader(regression_data, fast_params):
     # issue 15.4: batches are sliced from whole tensors instead of collated row by row;
     # a loader option (num_workers) sends the net through skorch's DataLoader instead
     from skdir.nn._data import TensorBatches
 
-    X, y = _data()
-    params = {**FAST, "weighter": LDSWeighter(), "fds": FeatureDistributionSmoothing()}
+    X, y = regression_data()
+    params = {**fast_params, "weighter": LDSWeighter(), "fds": FeatureDistributionSmoothing()}
     fast = DIRRegressor(**params).fit(X, y)
     loader = DIRRegressor(**params, iterator_train__num_workers=0, iterator_valid__num_workers=0)
     loader.fit(X, y)
@@ -402,14 +387,16 @@ def test_tensor_batches_train_exactly_like_skorchs_data_loader():
     np.testing.assert_allclose(fast.predict(X), reference.numpy().ravel(), rtol=1e-6, atol=1e-6)
 
 
-def test_a_pickle_holds_what_predict_needs_at_about_the_parameters_size():
+def test_a_pickle_holds_what_predict_needs_at_about_the_parameters_size(fast_params):
     # issue 15.6: the optimizer state and FDS statistics (dozens of MB for two targets)
     # were pickled with the net
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 384))  # an embedding-sized input: the network dominates
     Y = np.column_stack([np.exp(X[:, 0]), X[:, 1]])
     net = DIRRegressor(
-        weighter=LDSWeighter(), fds=FeatureDistributionSmoothing(), **{**FAST, "max_epochs": 3}
+        weighter=LDSWeighter(),
+        fds=FeatureDistributionSmoothing(),
+        **{**fast_params, "max_epochs": 3},
     )
     net.set_params(module__hidden=(256,)).fit(X, Y)
     n_bytes = sum(p.numel() * p.element_size() for p in net.module_.parameters())

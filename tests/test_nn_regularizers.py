@@ -160,40 +160,16 @@ def test_norm_target_loss_by_hand():
 
 
 # ----------------------------------------------------- inside DIRRegressor
-def _data(n=90, d=6, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, d))
-    y = 2 * X[:, 0] + np.abs(X[:, 1]) + 0.1 * rng.normal(size=n)
-    return X, y
-
-
-def _fixed_net(**kwargs):
-    """One full batch, lr=0, no dropout: epoch 1's loss is the initial network's."""
-    params = {
-        "lr": 0.0,
-        "max_epochs": 1,
-        "batch_size": 1000,
-        "early_stopping": False,
-        "validation_fraction": None,
-        "module__dropout": 0.0,
-        "module__hidden": (8,),
-        "device": "cpu",
-        "random_state": 0,
-        "label_density": LabelDensity(n_bins=6),
-    }
-    params.update(kwargs)
-    return DIRRegressor(**params)
-
-
+# fixed_net (tests/conftest.py); the terms that read label bins get 6 of them.
 def _features(net, X):
     net.module_.eval()  # no dropout
     with torch.no_grad():
         return net.module_.features(torch.as_tensor(X, dtype=torch.float32))
 
 
-def test_regressor_training_loss_is_mse_plus_weighted_ranksim():
-    X, y = _data()
-    net = _fixed_net(regularizers=[("ranksim", RankSim(weight=3.0, interpolation=1.0))])
+def test_regressor_training_loss_is_mse_plus_weighted_ranksim(regression_data, fixed_net):
+    X, y = regression_data(n=90, d=6)
+    net = fixed_net(regularizers=[("ranksim", RankSim(weight=3.0, interpolation=1.0))])
     net.fit(X, y)
     pred = net.predict(X)
     labels = torch.as_tensor(y / y.std(), dtype=torch.float32)
@@ -204,9 +180,11 @@ def test_regressor_training_loss_is_mse_plus_weighted_ranksim():
     assert net.history[-1, "train_loss"] > np.mean((pred - y) ** 2)
 
 
-def test_regressor_training_loss_with_norm_order_and_conr():
-    X, y = _data()
-    net = _fixed_net(regularizers=[("norm", FeatureNormOrder(weight=2.0))]).fit(X, y)
+def test_regressor_training_loss_with_norm_order_and_conr(regression_data, fixed_net):
+    X, y = regression_data(n=90, d=6)
+    net = fixed_net(
+        regularizers=[("norm", FeatureNormOrder(weight=2.0))], label_density=LabelDensity(n_bins=6)
+    ).fit(X, y)
     pred = net.predict(X)
     bins = torch.as_tensor(net.label_density_.bin_index(y))
     term = norm_order_loss(_features(net, X), torch.as_tensor(y), bins).item()
@@ -214,7 +192,7 @@ def test_regressor_training_loss_with_norm_order_and_conr():
     assert net.history[-1, "train_loss"] == pytest.approx(expected, rel=1e-5)
     # ConR without dropout or noise: the second view equals the first
     conr = ConR(weight=1.5, threshold=0.3, temperature=0.5)
-    net = _fixed_net(regularizers=[("conr", conr)]).fit(X, y)
+    net = fixed_net(regularizers=[("conr", conr)]).fit(X, y)
     z = _features(net, X)
     scale = y.std()
     labels = torch.as_tensor(y / scale, dtype=torch.float32)
@@ -232,8 +210,8 @@ def test_regressor_training_loss_with_norm_order_and_conr():
     assert net.history[-1, "train_loss"] == pytest.approx(expected, rel=1e-4)
 
 
-def test_norm_finetuning_fits_the_many_shot_line_and_pulls_norms_to_it():
-    X, y = _data(n=200)
+def test_norm_finetuning_fits_the_many_shot_line_and_pulls_norms_to_it(regression_data):
+    X, y = regression_data(n=200, d=6)
     params = {"max_epochs": 15, "module__hidden": (16,), "device": "cpu", "random_state": 0}
     params.update(
         label_density=LabelDensity(n_bins=8),
@@ -271,8 +249,8 @@ def test_norm_finetuning_fits_the_many_shot_line_and_pulls_norms_to_it():
     assert distance(tuned) < distance(base)
 
 
-def test_regularisers_on_two_targets_and_bad_input():
-    X, y = _data()
+def test_regularisers_on_two_targets_and_bad_input(regression_data):
+    X, y = regression_data(n=90, d=6)
     Y = np.column_stack([y, X[:, 2]])
     net = DIRRegressor(
         regularizers=[
@@ -335,9 +313,11 @@ class _BinSpread(Regularizer):
         self.seen_ = (len(y), sorted(X))
 
 
-def test_a_custom_regulariser_gets_what_it_needs_and_is_tunable():
-    X, y = _data()
-    net = _fixed_net(regularizers=[("spread", _BinSpread(weight=0.5))])
+def test_a_custom_regulariser_gets_what_it_needs_and_is_tunable(regression_data, fixed_net):
+    X, y = regression_data(n=90, d=6)
+    net = fixed_net(
+        regularizers=[("spread", _BinSpread(weight=0.5))], label_density=LabelDensity(n_bins=6)
+    )
     assert net.get_params()["regularizers__spread__power"] == 2.0
     net.set_params(regularizers__spread__power=1.0).fit(X, y)
     norms = _features(net, X).double().norm(dim=1).numpy()
@@ -351,22 +331,24 @@ def test_a_custom_regulariser_gets_what_it_needs_and_is_tunable():
     )
     assert not hasattr(net.regularizers[0][1], "seen_")  # the parameter is left unfitted
     # weight 0 switches it off: neither the term nor after_fit run
-    off = _fixed_net(regularizers=[("spread", _BinSpread(weight=0.0))]).fit(X, y)
+    off = fixed_net(
+        regularizers=[("spread", _BinSpread(weight=0.0))], label_density=LabelDensity(n_bins=6)
+    ).fit(X, y)
     assert off.history[-1, "train_loss"] == pytest.approx(np.mean((off.predict(X) - y) ** 2))
     assert not hasattr(off.regularizers_["spread"], "seen_")
     with pytest.raises(ValueError, match=r"_BinSpread\(power=0\) must be positive"):
-        _fixed_net(regularizers=[("spread", _BinSpread(power=0))]).fit(X, y)
+        fixed_net(regularizers=[("spread", _BinSpread(power=0))]).fit(X, y)
 
 
-def test_regulariser_needs_are_checked():
+def test_regulariser_needs_are_checked(regression_data, fixed_net):
     class _Unknown(_BinSpread):
         needs = frozenset({"features", "gradients"})
 
-    X, y = _data()
+    X, y = regression_data(n=90, d=6)
     with pytest.raises(ValueError, match=r"_Unknown.needs names \['gradients'\]"):
-        _fixed_net(regularizers=[("u", _Unknown())]).fit(X, y)
+        fixed_net(regularizers=[("u", _Unknown())]).fit(X, y)
     with pytest.raises(ValueError, match="not a regulariser"):
-        _fixed_net(regularizers=[("u", 1.0)]).fit(X, y)
+        fixed_net(regularizers=[("u", 1.0)]).fit(X, y)
 
 
 class _NoFeatures(torch.nn.Module):
@@ -378,8 +360,8 @@ class _NoFeatures(torch.nn.Module):
         return self.linear(X)
 
 
-def test_feature_regularisers_need_a_feature_module():
-    X, y = _data()
+def test_feature_regularisers_need_a_feature_module(regression_data):
+    X, y = regression_data(n=90, d=6)
     with pytest.raises(ValueError, match="need a module with features"):
         DIRRegressor(_NoFeatures, regularizers=[("r", RankSim())], max_epochs=1, device="cpu").fit(
             X, y

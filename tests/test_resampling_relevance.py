@@ -222,7 +222,10 @@ def test_rare_segments_are_contiguous_runs_in_sorted_order():
 
 @pytest.mark.parametrize("bad", [0, -0.1, 1.5, np.nan, True, "0.5"])
 def test_rel_thres_outside_unit_interval(bad):
-    with pytest.raises(ValueError, match=r"rel_thres must be a number in \(0, 1\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"'rel_thres' parameter of rare_segments must be a float in the range \(0.0, 1.0\]",
+    ):
         rare_segments([1.0, 2.0], [0.0, 1.0], bad)
 
 

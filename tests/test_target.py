@@ -252,13 +252,17 @@ def test_bad_targets(y, match):
 
 
 def test_unknown_method_and_mismatched_columns():
-    with pytest.raises(ValueError, match="Unknown method 'boxcox'"):
+    with pytest.raises(ValueError, match="'method' parameter of TargetDistributionNormalizer"):
         TargetDistributionNormalizer("boxcox").fit(NORMAL)
+    with pytest.raises(ValueError, match="Unknown method 'boxcox'"):
+        TargetDistributionNormalizer(["standard", "boxcox"]).fit(np.c_[NORMAL, NORMAL])
     fitted = TargetDistributionNormalizer("standard").fit(np.column_stack([NORMAL, NORMAL]))
     with pytest.raises(ValueError, match=r"1 target.*fitted on 2"):
         fitted.transform(NORMAL)
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match=r"^z has 3 target\(s\) but this TargetDistributionN"):
         fitted.inverse_transform(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match=r"^z has 1 target\(s\) .* fitted on 2; pass targets"):
+        fitted.inverse_transform(np.zeros(3))
     with pytest.raises(ValueError, match="NaN"):
         fitted.inverse_transform(np.full((2, 2), np.nan))
 

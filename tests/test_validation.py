@@ -262,3 +262,193 @@ def test_relevance_helpers_check_their_inputs():
     np.testing.assert_allclose(
         pchip_relevance([[0.0], [0.5], [2.0]], [[0, 0, 0], [1, 1, 0]]), [0.0, 0.5, 1.0]
     )
+
+
+# ------------------------------------------ one target-count check: check_target(reset=)
+class _Holder:
+    """A bare object: check_target needs nothing of an estimator but its attribute."""
+
+
+def test_check_target_reset_sets_the_number_of_targets():
+    holder = _Holder()
+    assert check_target([1.0, 2.0], estimator=holder, reset=True).shape == (2,)
+    assert holder.n_targets_ == 1
+    check_target([[1.0, 2.0], [3.0, 5.0]], estimator=holder, reset=True)
+    assert holder.n_targets_ == 2  # reset overwrites, as validate_data does n_features_in_
+    check_target([[1.0], [3.0]], estimator=holder, reset=True, attribute="n_outputs_")
+    assert holder.n_outputs_ == 1 and holder.n_targets_ == 2
+
+
+def test_check_target_without_reset_checks_and_leaves_the_attribute():
+    holder = _Holder()
+    holder.n_targets_ = 2
+    y = check_target([[1.0, 2.0]], estimator=holder, reset=False)
+    np.testing.assert_array_equal(y, [[1.0, 2.0]])
+    assert holder.n_targets_ == 2
+    with pytest.raises(ValueError) as info:
+        check_target([1.0, 2.0, 3.0], estimator=holder, reset=False)
+    assert str(info.value) == (
+        "y has 1 target(s) but this _Holder was fitted on 2; pass targets with the same "
+        "columns as in fit."
+    )
+    # a (n, 1) column is one target, like a 1-D y
+    holder.n_targets_ = 1
+    assert check_target([[1.0], [2.0]], estimator=holder, reset=False).shape == (2, 1)
+    # the attribute and the name are the caller's
+    holder.n_outputs_ = 1
+    with pytest.raises(ValueError) as info:
+        check_target(
+            np.ones((4, 3)),
+            estimator=holder,
+            reset=False,
+            attribute="n_outputs_",
+            name="eval_set targets",
+            max_targets=np.inf,
+        )
+    assert str(info.value) == (
+        "eval_set targets has 3 target(s) but this _Holder was fitted on 1; pass targets "
+        "with the same columns as in fit."
+    )
+
+
+def test_check_target_validates_y_before_counting_targets():
+    holder = _Holder()
+    holder.n_targets_ = 1
+    with pytest.raises(ValueError, match="y contains NaN"):
+        check_target(np.array([[np.nan, 1.0]]), estimator=holder, reset=False)
+    with pytest.raises(ValueError, match="y has 3 target columns but at most 2"):
+        check_target(np.ones((2, 3)), estimator=holder, reset=False)
+    # without the attribute (never fitted) there is nothing to compare, as in scikit-learn
+    fresh = _Holder()
+    assert check_target([[1.0, 2.0]], estimator=fresh, reset=False).shape == (1, 2)
+    assert not hasattr(fresh, "n_targets_")
+    # without an estimator nothing is set or checked
+    assert check_target([[1.0, 2.0]], reset=False).shape == (1, 2)
+
+
+Y2 = np.column_stack([Y, Y[::-1] * 3.0])
+
+# Every estimator that records its number of targets, fitted on two targets and then
+# given one: the message comes from check_target.
+TARGET_COUNT_CALLS = {
+    "LabelDensity": lambda: LabelDensity(n_bins=10).fit(Y2).bin_index(Y),
+    "LDSWeighter": lambda: LDSWeighter(n_bins=10).fit(Y2).transform(Y),
+    "DenseWeighter": lambda: DenseWeighter().fit(Y2).transform(Y),
+    "TargetDistributionNormalizer": lambda: (
+        TargetDistributionNormalizer("standard").fit(Y2).transform(Y)
+    ),
+    "Relevance": lambda: Relevance().fit(Y2).phi(Y),
+}
+
+
+@pytest.mark.parametrize("name", list(TARGET_COUNT_CALLS))
+def test_fitted_estimators_check_the_number_of_targets_in_one_place(name):
+    with pytest.raises(ValueError) as info:
+        TARGET_COUNT_CALLS[name]()
+    assert str(info.value) == (
+        f"y has 1 target(s) but this {name} was fitted on 2; pass targets with the same "
+        "columns as in fit."
+    )
+
+
+def test_normalizer_inverse_transform_counts_the_targets_of_z():
+    normalizer = TargetDistributionNormalizer("standard").fit(Y2)
+    with pytest.raises(ValueError) as info:
+        normalizer.inverse_transform(np.zeros((3, 3)))
+    assert str(info.value) == (
+        "z has 3 target(s) but this TargetDistributionNormalizer was fitted on 2; pass "
+        "targets with the same columns as in fit."
+    )
+    assert normalizer.inverse_transform(np.zeros((3, 2))).shape == (3, 2)
+
+
+def test_dir_regressor_keeps_n_outputs_and_the_shared_message():
+    from skdir.nn import DIRRegressor
+
+    net = DIRRegressor(max_epochs=1, module__hidden=(4,), device="cpu", random_state=0)
+    net.fit(X.astype(np.float32), Y)
+    assert net.n_outputs_ == 1 and not hasattr(net, "n_targets_")
+    with pytest.raises(ValueError) as info:
+        net.partial_fit(X, Y2)
+    assert str(info.value) == (
+        "y has 2 target(s) but this DIRRegressor was fitted on 1; pass targets with the "
+        "same columns as in fit."
+    )
+    with pytest.raises(ValueError) as info:
+        DIRRegressor(max_epochs=1, device="cpu", random_state=0).fit(X, Y, eval_set=(X, Y2))
+    assert str(info.value) == (
+        "eval_set targets has 2 target(s) but this DIRRegressor was fitted on 1; pass "
+        "targets with the same columns as in fit."
+    )
+
+
+# ------------------------------------------------- @validate_params on public functions
+def test_non_bool_interval_rejects_flags_and_keeps_sklearns_text():
+    from numbers import Integral, Real
+
+    from skdir._validation import NonBoolInterval
+
+    count = NonBoolInterval(Integral, 1, None, closed="left")
+    assert [count.is_satisfied_by(v) for v in (1, np.int64(3), True, np.True_, 0, 1.0)] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]
+    share = NonBoolInterval(Real, 0, 1, closed="right")
+    assert [share.is_satisfied_by(v) for v in (0.5, 1, False, 0.0, np.nan)] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
+    assert str(count) == "an int in the range [1, inf)"
+    assert str(share) == "a float in the range (0.0, 1.0]"
+
+
+def _public_functions():
+    from skdir.datasets import load_stsb_dir, make_imbalanced_regression
+    from skdir.density import kernel_window
+
+    return [
+        kernel_window,
+        make_bags,
+        aggregate_targets,
+        choose_target_aggregation,
+        check_bags,
+        medcouple,
+        pchip_relevance,
+        rare_segments,
+        make_imbalanced_regression,
+        load_stsb_dir,
+    ]
+
+
+@pytest.mark.parametrize("function", _public_functions(), ids=lambda f: f.__name__)
+def test_public_functions_validate_every_named_parameter(function):
+    import inspect
+
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    constraints = function._skl_parameter_constraints
+    signature = inspect.signature(function)
+    named = [
+        p.name
+        for p in signature.parameters.values()
+        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+    assert sorted(constraints) == sorted(named)
+    # the first parameter, given an object no constraint admits, is named in the error
+    # (parameters are validated in order; the other required ones only have to bind)
+    required = [
+        p.name for p in signature.parameters.values() if p.default is inspect.Parameter.empty
+    ]
+    arguments = {name: [0.0, 1.0] for name in required if name in named}
+    arguments[named[0]] = object()
+    with pytest.raises(
+        InvalidParameterError, match=f"'{named[0]}' parameter of {function.__name__}"
+    ):
+        function(**arguments)

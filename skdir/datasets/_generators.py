@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
 from numpy.typing import NDArray
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import validate_params
 
-from .._validation import check_positive_int
+from .._validation import NonBoolInterval, check_positive_int
 
 __all__ = ["make_imbalanced_regression"]
 
@@ -45,6 +46,19 @@ _FRAGMENT_TARGET_SCALE = 0.2
 _CHUNK = 16384
 
 
+@validate_params(
+    {
+        "n_samples": [NonBoolInterval(Integral, 1, None, closed="left")],
+        "n_features": [NonBoolInterval(Integral, 1, None, closed="left")],
+        "n_targets": [NonBoolInterval(Integral, 1, 2, closed="both")],
+        "imbalance": [NonBoolInterval(Real, 0, None, closed="left")],
+        "n_modalities": [NonBoolInterval(Integral, 1, None, closed="left")],
+        "n_fragments": [NonBoolInterval(Integral, 1, None, closed="left"), tuple, list, None],
+        "noise": [NonBoolInterval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_imbalanced_regression(
     n_samples: int = 1000,
     n_features: int = 768,
@@ -147,7 +161,8 @@ def make_imbalanced_regression(
     Raises
     ------
     ValueError
-        If a parameter is out of range.
+        If a parameter is out of range (scikit-learn's ``InvalidParameterError``,
+        naming the parameter, for a wrong type or range).
 
     Examples
     --------
@@ -160,22 +175,13 @@ def make_imbalanced_regression(
     >>> bags[0].shape[1], y.shape, y_fragments[0].shape[1]
     (64, (5, 2), 2)
     """
-    n_samples = check_positive_int(n_samples, "n_samples")
-    n_modalities = check_positive_int(n_modalities, "n_modalities")
-    n_features = check_positive_int(n_features, "n_features")
+    n_samples, n_features, n_modalities = int(n_samples), int(n_features), int(n_modalities)
     if n_features < n_modalities:
         raise ValueError(
             f"n_features={n_features} is smaller than n_modalities={n_modalities}; every "
             "modality needs at least one column."
         )
-    if (
-        isinstance(n_targets, bool)
-        or not isinstance(n_targets, numbers.Integral)
-        or n_targets not in (1, 2)
-    ):
-        raise ValueError(f"n_targets must be 1 or 2, got {n_targets!r}.")
-    imbalance = _check_non_negative(imbalance, "imbalance")
-    noise = _check_non_negative(noise, "noise")
+    imbalance, noise = float(imbalance), float(noise)
     size_range = _check_fragments(n_fragments)
     # Three independent streams, so that the targets do not depend on
     # n_features or n_modalities and the embedding space not on n_samples.
@@ -229,23 +235,12 @@ def make_imbalanced_regression(
     return np.split(X, split_at), y, np.split(y_frag, split_at)
 
 
-def _check_non_negative(value: object, name: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not np.isfinite(value)
-        or value < 0
-    ):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")
-    return float(value)
-
-
 def _check_fragments(n_fragments: object) -> tuple[int, int] | None:
+    """Return ``(min, max)`` bag sizes; the type is validated by the constraints."""
     if n_fragments is None:
         return None
-    if isinstance(n_fragments, numbers.Integral) and not isinstance(n_fragments, bool):
-        size = check_positive_int(n_fragments, "n_fragments")
-        return size, size
+    if isinstance(n_fragments, Integral):
+        return int(n_fragments), int(n_fragments)
     if isinstance(n_fragments, tuple | list) and len(n_fragments) == 2:
         low = check_positive_int(n_fragments[0], "n_fragments[0] (the smallest bag size)")
         high = check_positive_int(n_fragments[1], "n_fragments[1] (the largest bag size)")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import validate_params
 
 __all__ = ["STSB_DIR_FILENAME", "load_stsb_dir"]
 
@@ -57,6 +58,7 @@ GLUE when reporting results.
 """
 
 
+@validate_params({"path": [str, os.PathLike]}, prefer_skip_nested_validation=True)
 def load_stsb_dir(path: str | os.PathLike) -> Bunch:
     """Load the STS-B-DIR sentence-pair embeddings from a local ``.npz`` file.
 

@@ -16,7 +16,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .._validation import as_real_array
+from .._validation import NonBoolInterval, as_real_array
 from ._bags import FlatBags, flat_bags, is_bag_input
 from ._stats import bag_gem, bag_max, bag_mean, bag_min, bag_order_stat, bag_std
 from ._targets import _fragment_weights
@@ -124,7 +124,7 @@ class FragmentAggregator(TransformerMixin, BaseEstimator):
         "stats": [StrOptions(set(STATS)), list, tuple],
         "trim": [Interval(Real, 0, 0.5, closed="left")],
         "power": [Interval(Real, 0, None, closed="neither")],
-        "fragment_weights": [None, Interval(Integral, None, None, closed="neither")],
+        "fragment_weights": [None, NonBoolInterval(Integral, None, None, closed="neither")],
     }
 
     def __init__(

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from sklearn.utils._param_validation import StrOptions, validate_params
 from sklearn.utils.validation import _get_feature_names
 
 from .._validation import _holds_complex
@@ -261,6 +262,10 @@ def bags_from_flat(flat: FlatBags, form: str, max_fragments: int | None = None) 
     return padded
 
 
+@validate_params(
+    {"X": ["array-like"], "form": [StrOptions({"padded", "list"})]},
+    prefer_skip_nested_validation=True,
+)
 def check_bags(X: Any, *, form: str = "padded") -> Any:
     """Validate bags of fragments and return them as one padded array or a list.
 
@@ -291,7 +296,5 @@ shape (n_bags, max_fragments, n_features)
     >>> [bag.shape for bag in check_bags(padded, form="list")]
     [(2, 3), (1, 3)]
     """
-    if form not in ("padded", "list"):
-        raise ValueError(f'form must be "padded" or "list", got {form!r}.')
     flat, _ = flat_bags(X)
     return bags_from_flat(flat, form)

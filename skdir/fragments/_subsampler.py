@@ -17,7 +17,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .._validation import check_target
+from .._validation import NonBoolInterval, check_target
 from ..density import LabelDensity
 from ._bags import FlatBags, bags_from_flat, flat_bags, is_bag_input
 
@@ -96,12 +96,12 @@ class FragmentSubsampler(BaseSampler):
     """
 
     _parameter_constraints: dict = {
-        "n_draws": [Interval(Integral, 0, None, closed="left")],
+        "n_draws": [NonBoolInterval(Integral, 0, None, closed="left")],
         "size_fraction": [Interval(Real, 0, 1, closed="right")],
         "rare_boost": [None, Interval(Real, 0, None, closed="left")],
         "label_density": [None, LabelDensity],
         "random_state": ["random_state"],
-        "max_draws": [None, Interval(Integral, 1, None, closed="left")],
+        "max_draws": [None, NonBoolInterval(Integral, 1, None, closed="left")],
     }
 
     _sampling_type = "bypass"
@@ -177,7 +177,8 @@ class FragmentSubsampler(BaseSampler):
         rows = flat.starts[parent][draw[chosen]] + fragment[chosen]
         return FlatBags(flat.values[rows], sizes[parent])
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    # label_density is the user's LabelDensity: its parameters are validated when it is fitted
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X: Any, y: ArrayLike, **params: Any) -> FragmentSubsampler:  # type: ignore[override]
         """Validate the bags and targets and count the draws; see ``fit_resample``.
 
@@ -200,7 +201,7 @@ class FragmentSubsampler(BaseSampler):
         self.draws_ = self._draw_counts(y)
         return self
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit_resample(self, X: Any, y: ArrayLike, **params: Any):  # type: ignore[override]
         """Return the bags plus their random subsets, and the targets.
 

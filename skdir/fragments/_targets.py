@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import StrOptions, validate_params
 
-from .._validation import as_real_array, check_target
+from .._validation import NonBoolInterval, as_real_array, check_target
 from ._bags import FlatBags, _is_frame, frame_like
 from ._stats import bag_mean, bag_order_stat, bag_std
 
@@ -150,6 +151,10 @@ def _choose(flat: FlatBags) -> list[str]:
     return methods
 
 
+@validate_params(
+    {"y_frag": ["array-like"], "groups": ["array-like", None]},
+    prefer_skip_nested_validation=True,
+)
 def choose_target_aggregation(y_frag: ArrayLike, groups: ArrayLike | None) -> str | list[str]:
     """Return the averaging method that ``method="auto"`` picks, per target.
 
@@ -203,12 +208,18 @@ or list of such arrays
     return methods[0] if was_1d else methods
 
 
-def _check_trim(trim: Any) -> float:
-    if isinstance(trim, bool) or not isinstance(trim, Real) or not 0 <= trim < 0.5:
-        raise ValueError(f"trim must be a proportion in [0, 0.5) cut from each end, got {trim!r}.")
-    return float(trim)
-
-
+@validate_params(
+    {
+        "y_frag": ["array-like"],
+        "groups": ["array-like", None],
+        "method": [StrOptions(set(TARGET_METHODS))],
+        "trim": [NonBoolInterval(Real, 0, 0.5, closed="left")],
+        "huber_delta": [NonBoolInterval(Real, 0, None, closed="neither")],
+        "weights": ["array-like", None],
+        "return_dispersion": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def aggregate_targets(
     y_frag: ArrayLike,
     groups: ArrayLike | None,
@@ -257,7 +268,8 @@ or list of such arrays
         Fraction cut from each end by ``"trimmed"`` and ``"winsorized"``, in
         [0, 0.5).
     huber_delta : float, default=1.345
-        Huber's tuning constant (1.345 gives 95 % efficiency at the normal).
+        Huber's tuning constant (1.345 gives 95 % efficiency at the normal),
+        positive and finite (``method="mean"`` is the limit of a large one).
     weights : array-like of shape (n_fragments,), list of arrays, or None
         Positive fragment weights (e.g. fragment length), parallel to
         ``y_frag``. Every method uses them.
@@ -278,8 +290,10 @@ or list of such arrays
     Raises
     ------
     ValueError
-        For non-finite targets or weights, mismatched lengths, an unknown
-        ``method``, ``"weighted"`` without weights, or ``trim`` outside [0, 0.5).
+        For non-finite targets or weights, mismatched lengths, or ``"weighted"``
+        without weights; an unknown ``method``, ``trim`` outside [0, 0.5) or a
+        ``huber_delta`` that is not positive and finite raise scikit-learn's
+        ``InvalidParameterError`` (a ``ValueError``) naming the parameter.
 
     Examples
     --------
@@ -295,11 +309,7 @@ or list of such arrays
     >>> info.count
     array([3, 2])
     """
-    if method not in TARGET_METHODS:
-        raise ValueError(f"Unknown method {method!r}; choose one of {list(TARGET_METHODS)}.")
-    trim = _check_trim(trim)
-    if isinstance(huber_delta, bool) or not isinstance(huber_delta, Real) or huber_delta <= 0:
-        raise ValueError(f"huber_delta must be a positive number, got {huber_delta!r}.")
+    trim = float(trim)
     flat, _, order, was_1d = _flat_targets(y_frag, groups)
     weights = _fragment_weights(weights, len(order))
     if weights is not None:
@@ -334,6 +344,16 @@ or list of such arrays
     return result, info
 
 
+# Not prefer_skip_nested_validation: **aggregation_params reach aggregate_targets unchecked.
+@validate_params(
+    {
+        "X_frag": ["array-like"],
+        "groups": ["array-like"],
+        "y_frag": ["array-like", None],
+        "target_aggregation": [StrOptions(set(TARGET_METHODS))],
+    },
+    prefer_skip_nested_validation=False,
+)
 def make_bags(
     X_frag: ArrayLike,
     groups: ArrayLike,
@@ -352,7 +372,8 @@ def make_bags(
         The sample (group id) of every fragment.
     y_frag : array-like of shape (n_fragments,) or (n_fragments, n_targets), default=None
         Per-fragment targets.
-    target_aggregation : str, default="mean"
+    target_aggregation : {"mean", "median", "trimmed", "winsorized", "huber", \
+"weighted", "auto"}, default="mean"
         ``method`` of :func:`aggregate_targets`.
     **aggregation_params
         Further keyword arguments of :func:`aggregate_targets` (``trim``,

@@ -143,13 +143,13 @@ class DataMixin:
             X, y = validate_data(
                 self, X, y, reset=reset, dtype=np.float32, multi_output=True, y_numeric=True
             )
-        y = check_target(y, max_targets=np.inf)
-        n_targets = 1 if y.ndim == 1 else y.shape[1]
-        if not reset and n_targets != self.n_outputs_:
-            raise ValueError(
-                f"y has {n_targets} target(s) but the regressor was fitted on "
-                f"{self.n_outputs_}; pass targets with the same columns."
-            )
+        y = check_target(
+            y,
+            estimator=self,
+            reset=reset,
+            attribute="n_outputs_",
+            max_targets=np.inf,  # type: ignore[arg-type]
+        )
         if sample_weight is not None:
             n_weights = len(np.atleast_1d(np.asarray(sample_weight, dtype=object)))
             if np.ndim(sample_weight) == 1 and n_weights != len(y):
@@ -198,15 +198,19 @@ class DataMixin:
         except (TypeError, ValueError) as exc:
             raise ValueError("eval_set must be a pair (X_val, y_val).") from exc
         X_val = self._validate_X(X_val, reset=False)
-        y_val = check_target(y_val, name="eval_set targets", max_targets=np.inf)
+        y_val = check_target(
+            y_val,
+            estimator=self,
+            reset=False,
+            attribute="n_outputs_",
+            name="eval_set targets",
+            max_targets=np.inf,  # type: ignore[arg-type]
+        )
         if len(y_val) != len(X_val):
             raise ValueError(
                 f"eval_set targets have {len(y_val)} rows, which does not match X_val's "
                 f"{len(X_val)} rows."
             )
-        n_targets = 1 if y_val.ndim == 1 else y_val.shape[1]
-        if n_targets != self.n_outputs_:
-            raise ValueError(f"eval_set has {n_targets} target(s) but y has {self.n_outputs_}.")
         return self._pack(X_val, y_val, None)
 
     def get_iterator(self, dataset: Any, training: bool = False) -> Any:

@@ -11,11 +11,11 @@ from imblearn.base import BaseSampler
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import _fit_context, clone
 from sklearn.utils import check_random_state, metadata_routing
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_consistent_length, validate_data
 
-from .._validation import check_target
-from ._relevance import Relevance, _check_rel_thres, rare_segments
+from .._validation import NonBoolInterval, check_target
+from ._relevance import Relevance, rare_segments
 
 __all__ = ["BaseRegressionSampler"]
 
@@ -107,7 +107,7 @@ class BaseRegressionSampler(BaseSampler):
 
     _parameter_constraints: dict = {
         "relevance": [StrOptions(set(RELEVANCE_NAMES)), Relevance, "array-like"],
-        "rel_thres": [Interval(Real, 0, 1, closed="right")],
+        "rel_thres": [NonBoolInterval(Real, 0, 1, closed="right")],
         "sampling_strategy": [StrOptions({"balance", "extreme"}), dict],
         "random_state": ["random_state"],
     }
@@ -178,7 +178,7 @@ class BaseRegressionSampler(BaseSampler):
 
     def _segments(self, y: NDArray[np.float64]) -> None:
         """Set relevance_, segment_ and the per-segment summaries."""
-        rel_thres = _check_rel_thres(self.rel_thres)
+        rel_thres = float(self.rel_thres)  # (0, 1] by _parameter_constraints
         self.relevance_ = self._fit_relevance(y)
         columns = y.reshape(len(y), -1)
         phi = self.relevance_.phi_per_target(columns if y.ndim == 2 else y)
@@ -270,7 +270,8 @@ class BaseRegressionSampler(BaseSampler):
         return targets
 
     # ------------------------------------------------------------------- API
-    @_fit_context(prefer_skip_nested_validation=True)
+    # relevance may be the user's Relevance: its parameters are validated when it is fitted
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X: ArrayLike, y: ArrayLike, **params) -> BaseRegressionSampler:  # type: ignore[override]
         """Validate the data and find the segments and their row counts.
 
@@ -295,7 +296,7 @@ class BaseRegressionSampler(BaseSampler):
         self._segments(y)
         return self
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit_resample(  # type: ignore[override]
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None, **params
     ):

@@ -6,8 +6,8 @@ from numbers import Real
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from sklearn.utils._param_validation import Interval
 
+from .._validation import NonBoolInterval
 from ._base import BaseRegressionSampler
 from ._relevance import Relevance
 from ._rows import check_categorical, noise_rows
@@ -257,7 +257,7 @@ class GaussianNoiseSampler(BaseRegressionSampler):
 
     _parameter_constraints: dict = {
         **BaseRegressionSampler._parameter_constraints,
-        "pert": [Interval(Real, 0, None, closed="neither")],
+        "pert": [NonBoolInterval(Real, 0, None, closed="neither")],
         "categorical_features": ["array-like", None],
     }
 

@@ -13,10 +13,10 @@ from numbers import Real
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, _fit_context, clone
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import as_real_array, check_target
+from .._validation import NonBoolInterval, as_real_array, check_target
 from ..density import LabelDensity
 
 __all__ = ["Relevance", "medcouple", "pchip_relevance", "rare_segments"]
@@ -36,6 +36,7 @@ def _tukey_hinges(sorted_y: NDArray[np.float64]) -> tuple[float, float, float]:
     return float(q1), float(median), float(q3)
 
 
+@validate_params({"y": ["array-like"]}, prefer_skip_nested_validation=True)
 def medcouple(y: ArrayLike) -> float:
     """Return the medcouple, a robust measure of skewness in [-1, 1].
 
@@ -165,6 +166,10 @@ def _check_control_points(points: ArrayLike) -> NDArray[np.float64]:
     return arr
 
 
+@validate_params(
+    {"y": ["array-like"], "control_points": ["array-like"]},
+    prefer_skip_nested_validation=True,
+)
 def pchip_relevance(y: ArrayLike, control_points: ArrayLike) -> NDArray[np.float64]:
     """Evaluate the relevance defined by control points at ``y``.
 
@@ -210,6 +215,14 @@ def pchip_relevance(y: ArrayLike, control_points: ArrayLike) -> NDArray[np.float
     return np.clip(phi, 0.0, 1.0)
 
 
+@validate_params(
+    {
+        "y": ["array-like"],
+        "phi": ["array-like"],
+        "rel_thres": [NonBoolInterval(Real, 0, 1, closed="right")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def rare_segments(
     y: ArrayLike, phi: ArrayLike, rel_thres: float
 ) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
@@ -226,7 +239,8 @@ def rare_segments(
     phi : array-like of shape (n_samples,)
         Relevance of each sample.
     rel_thres : float
-        Relevance threshold in (0, 1].
+        Relevance threshold in (0, 1]: samples with ``phi >= rel_thres`` are
+        rare (0.5 is the papers' default, 0.8 their experiments').
 
     Returns
     -------
@@ -242,7 +256,6 @@ def rare_segments(
     >>> segment.tolist(), is_rare.tolist()
     ([2, 0, 1, 2, 1], [True, False, True])
     """
-    _check_rel_thres(rel_thres)
     y = check_target(y, max_targets=1).ravel()
     phi = as_real_array(phi, "phi").ravel()
     if len(phi) != len(y):
@@ -259,15 +272,6 @@ def rare_segments(
     segment = np.empty(len(y), dtype=np.intp)
     segment[order] = np.cumsum(starts) - 1
     return segment, rare_sorted[starts]
-
-
-def _check_rel_thres(rel_thres: object) -> float:
-    if isinstance(rel_thres, bool) or not isinstance(rel_thres, Real) or not 0 < rel_thres <= 1:
-        raise ValueError(
-            f"rel_thres must be a number in (0, 1], got {rel_thres!r}: samples with relevance "
-            ">= rel_thres are rare (0.5 is the papers' default, 0.8 their experiments')."
-        )
-    return float(rel_thres)
 
 
 # --------------------------------------------------------------------------- Relevance
@@ -352,7 +356,7 @@ class Relevance(BaseEstimator):
         "method": [StrOptions(set(METHODS))],
         "extremes": [StrOptions({"both", "high", "low"})],
         "coef": [Interval(Real, 0, None, closed="left")],
-        "control_points": ["array-like", list, None],
+        "control_points": ["array-like", None],
         "density": [LabelDensity, None],
     }
 
@@ -371,7 +375,7 @@ class Relevance(BaseEstimator):
         self.control_points = control_points
         self.density = density
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @_fit_context(prefer_skip_nested_validation=False)  # density: the user's estimator
     def fit(self, y: ArrayLike) -> Relevance:
         """Learn the relevance of each target from the training targets.
 
@@ -385,9 +389,10 @@ class Relevance(BaseEstimator):
         self : Relevance
             The fitted relevance.
         """
-        y = check_target(y, max_targets=2, min_samples=2, allow_constant=False)
+        y = check_target(
+            y, estimator=self, reset=True, max_targets=2, min_samples=2, allow_constant=False
+        )
         columns = y.reshape(len(y), -1)
-        self.n_targets_ = columns.shape[1]
         self.control_points_ = [None] * self.n_targets_
         self.densities_ = [None] * self.n_targets_
         if self.method == "control_points":
@@ -454,13 +459,8 @@ class Relevance(BaseEstimator):
         phi : ndarray of shape (n_samples, n_targets_)
         """
         check_is_fitted(self, "n_targets_")
-        y = check_target(y, max_targets=2)
+        y = check_target(y, estimator=self, reset=False, max_targets=2)
         columns = y.reshape(len(y), -1)
-        if columns.shape[1] != self.n_targets_:
-            raise ValueError(
-                f"y has {columns.shape[1]} target(s) but this Relevance was fitted on "
-                f"{self.n_targets_}."
-            )
         out = np.empty(columns.shape, dtype=np.float64)
         for k in range(self.n_targets_):
             if self.densities_[k] is not None:

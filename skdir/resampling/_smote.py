@@ -9,8 +9,9 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn import get_config
 from sklearn.metrics import pairwise_distances_chunked
 from sklearn.neighbors import NearestNeighbors
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 
+from .._validation import NonBoolInterval
 from ._base import BaseRegressionSampler
 from ._random import _COMMON_DOC, _ORIGIN_ATTRS_DOC, _WEIGHTS_NOTE
 from ._relevance import Relevance
@@ -74,7 +75,7 @@ class _NeighbourSampler(BaseRegressionSampler):
 
     _parameter_constraints: dict = {
         **BaseRegressionSampler._parameter_constraints,
-        "k_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "k_neighbors": [NonBoolInterval(Integral, 1, None, closed="left")],
         "k_neighbors_fallback": ["boolean"],
         "categorical_features": ["array-like", None],
         "n_jobs": [Integral, None],
@@ -334,7 +335,7 @@ class SMOGN(_NeighbourSampler):
 
     _parameter_constraints: dict = {
         **_NeighbourSampler._parameter_constraints,
-        "pert": [Interval(Real, 0, None, closed="neither")],
+        "pert": [NonBoolInterval(Real, 0, None, closed="neither")],
         "safe_radius": [StrOptions({"segment_median", "knn_median"})],
     }
 
