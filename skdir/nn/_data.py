@@ -151,8 +151,9 @@ class DataMixin:
             max_targets=np.inf,  # type: ignore[arg-type]
         )
         if sample_weight is not None:
-            n_weights = len(np.atleast_1d(np.asarray(sample_weight, dtype=object)))
-            if np.ndim(sample_weight) == 1 and n_weights != len(y):
+            weights = np.asarray(sample_weight)
+            n_weights = len(np.atleast_1d(weights))
+            if weights.ndim == 1 and n_weights != len(y):
                 raise ValueError(
                     f"sample_weight has {n_weights} entries but X has {len(y)} rows. When "
                     "a sampler before this step changed the rows, the weights no longer "

@@ -379,7 +379,11 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
                 value = getattr(self, parameter, None)
                 if not isinstance(value, (list, tuple)):
                     continue
-                for name, component in _named(value, parameter):
+                try:
+                    pairs = _named(value, parameter)
+                except ValueError:  # malformed: reported by fit, never by get_params
+                    continue
+                for name, component in pairs:
                     params[f"{parameter}__{name}"] = component
                     if hasattr(component, "get_params"):
                         for key, item in component.get_params(deep=True).items():
