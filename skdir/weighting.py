@@ -551,8 +551,8 @@ class DensityWeightedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator
             weights = self.weighter_.fit(y_checked).transform(y_checked)
         weights = np.asarray(weights, dtype=np.float64)
         if sample_weight is not None:
-            weights = np.asarray(sample_weight)
-            n_weights = weights.shape[0] if weights.ndim == 1 else None
+            user = np.asarray(sample_weight)
+            n_weights = user.shape[0] if user.ndim == 1 else None
             if n_weights is not None and n_weights != len(y_checked):
                 raise ValueError(
                     f"sample_weight has {n_weights} entries but X has {len(y_checked)} rows. "
