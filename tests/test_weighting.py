@@ -37,7 +37,9 @@ def test_lds_inverse_weights_by_hand():
 
 
 def test_lds_sqrt_inv_smoothed_matches_the_official_recipe():
-    weighter = LDSWeighter(n_bins=4, bin_range=(0, 4), kernel="triangular", ks=3)
+    weighter = LDSWeighter(
+        n_bins=4, bin_range=(0, 4), kernel="triangular", ks=3, reweight="sqrt_inv"
+    )
     weights = weighter.fit_transform(Y_SMALL)
     # sizes sqrt([4, 1, 0, 9]) = [2, 1, 0, 3], smoothed with [0.5, 1, 0.5] and zero padding
     sizes = np.array([2 + 0.5, 1 + 1 + 0, 0.5 + 0 + 1.5, 3 + 0])
@@ -46,10 +48,17 @@ def test_lds_sqrt_inv_smoothed_matches_the_official_recipe():
 
 
 def test_lds_equals_label_density_weights_and_keeps_the_training_scale():
-    weighter = LDSWeighter(n_bins=20, clip=(2, 50), reweight="inverse").fit(Y_EXP)
+    # max_weight=None: these inverse weights reach 13 times the mean, above the default cap
+    weighter = LDSWeighter(n_bins=20, clip=(2, 50), reweight="inverse", max_weight=None)
+    weighter.fit(Y_EXP)
     train = weighter.transform(Y_EXP)
     density = LabelDensity(n_bins=20).fit(Y_EXP)
     assert train == pytest.approx(density.weights(Y_EXP, reweight="inverse", clip=(2, 50)))
+    capped = LDSWeighter(n_bins=20, clip=(2, 50), reweight="inverse").fit_transform(Y_EXP)
+    assert capped == pytest.approx(
+        density.weights(Y_EXP, reweight="inverse", clip=(2, 50), max_weight=10.0)
+    )
+    assert capped.max() == pytest.approx(10.0) and capped.mean() == pytest.approx(1.0)
     # New targets get the weight of their bin on the training scale (not re-centred).
     subset = Y_EXP[Y_EXP > 2.0]
     assert weighter.transform(subset) == pytest.approx(train[Y_EXP > 2.0])
@@ -78,13 +87,15 @@ def test_lds_weights_invariants(y, reweight, ks):
 
 
 def test_lds_two_targets_joint_and_marginal_product():
-    joint = LDSWeighter(n_bins=5, ks=1, reweight="inverse").fit(Y_2D)
+    # uncapped (max_weight=None): a single-sample cell of the joint grid weighs 27x the mean
+    params = {"n_bins": 5, "ks": 1, "reweight": "inverse", "max_weight": None}
+    joint = LDSWeighter(**params).fit(Y_2D)
     density = joint.label_density_
     raw = 1.0 / density.expected_counts(Y_2D)
     assert joint.transform(Y_2D) == pytest.approx(raw * len(raw) / raw.sum())
-    product = LDSWeighter(n_bins=5, ks=1, reweight="inverse", joint=False).fit_transform(Y_2D)
-    first = LDSWeighter(n_bins=5, ks=1, reweight="inverse").fit_transform(Y_2D[:, 0])
-    second = LDSWeighter(n_bins=5, ks=1, reweight="inverse").fit_transform(Y_2D[:, 1])
+    product = LDSWeighter(**params, joint=False).fit_transform(Y_2D)
+    first = LDSWeighter(**params).fit_transform(Y_2D[:, 0])
+    second = LDSWeighter(**params).fit_transform(Y_2D[:, 1])
     both = first * second
     assert product == pytest.approx(both * len(both) / both.sum())
 
