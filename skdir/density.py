@@ -20,7 +20,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._validation import NonBoolInterval, as_real_array, check_target
 
-__all__ = ["KERNELS", "LabelDensity", "kernel_window", "robust_range", "scale_to_mean_one"]
+__all__ = [
+    "KERNELS",
+    "LabelDensity",
+    "kernel_window",
+    "mean_one_factor",
+    "robust_range",
+    "scale_to_mean_one",
+]
 
 KERNELS = ("gaussian", "gaussian_true", "triangular", "laplace")
 
@@ -295,22 +302,53 @@ def scale_to_mean_one(
     >>> scale_to_mean_one(np.array([1.0, 1.0, 1.0, 9.0]), max_weight=2.0)
     array([0.66666667, 0.66666667, 0.66666667, 2.        ])
     """
+    factor = mean_one_factor(values, counts, max_weight)
+    scaled = values * factor
+    return scaled if max_weight is None else np.minimum(scaled, max_weight)
+
+
+def mean_one_factor(
+    values: NDArray[np.float64],
+    counts: NDArray[np.float64] | None = None,
+    max_weight: float | None = None,
+) -> float:
+    """Return the ``k`` of :func:`scale_to_mean_one` (``min(k * values, max_weight)``).
+
+    Parameters
+    ----------
+    values : ndarray of shape (n,)
+        Positive weights.
+    counts : ndarray of shape (n,) or None, default=None
+        How many samples carry each value; None means one each.
+    max_weight : float or None, default=None
+        Cap relative to the mean, ``>= 1``.
+
+    Returns
+    -------
+    k : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdir.density import mean_one_factor
+    >>> mean_one_factor(np.array([1.0, 3.0]))
+    0.5
+    """
     counts = np.ones(len(values)) if counts is None else counts
     total = float(counts.sum())
     k = total / float(counts @ values)
     if max_weight is None or k * values.max() <= max_weight:
-        return values * k
+        return k
     capped = np.zeros(len(values), dtype=bool)
     while True:
         now = capped | (k * values >= max_weight)
         rest = float(counts[~now] @ values[~now])
-        if rest <= 0:  # every weight capped: all equal
-            return np.ones(len(values))
+        if rest <= 0:  # every weight capped (max_weight = 1): all equal to 1
+            return max_weight / float(values.min())
         k = (total - max_weight * float(counts[now].sum())) / rest
         if (now == capped).all():
-            break
+            return k
         capped = now
-    return np.minimum(values * k, max_weight)
 
 
 class LabelDensity(BaseEstimator):

@@ -103,24 +103,28 @@ def test_lds_two_targets_joint_and_marginal_product():
 # ---------------------------------------------------------------- DenseWeighter
 def test_dense_weight_formula_by_hand():
     y = np.array([0.0, 0.1, 0.2, 0.3, 2.0, 5.0])
-    weighter = DenseWeighter(alpha=0.8, bandwidth=0.5).fit(y)
+    weighter = DenseWeighter(alpha=0.8, bandwidth=0.5, method="exact").fit(y)
     p = gaussian_kde(y, bw_method=0.5)(y)
     scaled = (p - p.min()) / (p.max() - p.min())
     raw = np.maximum(1 - 0.8 * scaled, 1e-4)
     assert weighter.transform(y) == pytest.approx(raw / raw.mean())
+    # The default FFT KDE (binned on a grid, convolved, interpolated) is within 1e-4.
+    fft = DenseWeighter(alpha=0.8, bandwidth=0.5).fit(y)
+    assert fft.transform(y) == pytest.approx(raw / raw.mean(), rel=1e-4)
     # The rarest training target has p' = 0 and the largest weight, 1 / mean(raw).
     assert weighter.transform(y).max() == pytest.approx(1 / raw.mean())
 
 
 def test_dense_alpha_zero_is_uniform_and_epsilon_floors():
     assert DenseWeighter(alpha=0.0).fit_transform(Y_EXP) == pytest.approx(np.ones(400))
-    weights = DenseWeighter(alpha=5.0, epsilon=0.01).fit_transform(Y_EXP)
+    # max_weight=None: most weights sit at the floor, the top one at 33x the mean (the cap is 10)
+    weights = DenseWeighter(alpha=5.0, epsilon=0.01, max_weight=None).fit_transform(Y_EXP)
     raw_min = weights.min() / weights.max()  # floor over the top weight (p' = 0 -> 1)
     assert raw_min == pytest.approx(0.01)
 
 
 def test_dense_weights_decrease_with_density_and_keep_the_training_scale():
-    weighter = DenseWeighter().fit(Y_EXP)
+    weighter = DenseWeighter(method="exact").fit(Y_EXP)
     weights = weighter.transform(Y_EXP)
     density = gaussian_kde(Y_EXP)(Y_EXP)
     assert np.all(np.diff(weights[np.argsort(density)]) <= 1e-12)
@@ -131,17 +135,21 @@ def test_dense_weights_decrease_with_density_and_keep_the_training_scale():
 
 
 def test_dense_two_targets():
-    joint = DenseWeighter().fit(Y_2D)
+    joint = DenseWeighter(method="exact").fit(Y_2D)
     kde = gaussian_kde(Y_2D.T)
     p = kde(Y_2D.T)
     raw = np.maximum(1 - (p - p.min()) / (p.max() - p.min()), 1e-4)
     assert joint.transform(Y_2D) == pytest.approx(raw / raw.mean())
-    product = DenseWeighter(joint=False).fit_transform(Y_2D)
-    first = DenseWeighter().fit_transform(Y_2D[:, 0])
-    second = DenseWeighter().fit_transform(Y_2D[:, 1])
-    both = first * second
-    assert product == pytest.approx(both / both.mean())
-    assert len(DenseWeighter(joint=False).fit(Y_2D).kdes_) == 2
+    # the 2-D FFT grid (10 steps per kernel standard deviation) is close to the exact KDE
+    assert DenseWeighter().fit(Y_2D).transform(Y_2D) == pytest.approx(raw / raw.mean(), abs=3e-3)
+    for method in ("exact", "fft"):
+        product = DenseWeighter(joint=False, method=method).fit_transform(Y_2D)
+        first = DenseWeighter(method=method).fit_transform(Y_2D[:, 0])
+        second = DenseWeighter(method=method).fit_transform(Y_2D[:, 1])
+        both = first * second
+        assert product == pytest.approx(both / both.mean())
+    assert len(DenseWeighter(joint=False, method="exact").fit(Y_2D).kdes_) == 2
+    assert len(DenseWeighter(joint=False).fit(Y_2D).kernel_covariances_) == 2
 
 
 # ----------------------------------------------------------- weighters: errors
@@ -364,3 +372,35 @@ def test_density_weighted_regressor_works_with_few_shot_scorers():
     assert few_shot_mae_scorer(model, X, y) == pytest.approx(-expected)
     scores = cross_val_score(model, X, y, cv=3, scoring=few_shot_mae_scorer)
     assert np.all(np.isfinite(scores)) and np.all(scores < 0)
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        RNG.exponential(size=300),
+        RNG.lognormal(size=400),
+        np.r_[RNG.normal(size=200), RNG.normal(10, 0.1, size=100)],
+        np.r_[RNG.exponential(size=300), 150.0, -150.0],
+    ],
+    ids=["exponential", "lognormal", "bimodal", "outliers"],
+)
+@pytest.mark.parametrize("bandwidth", ["scott", "silverman", 0.05])
+def test_dense_fft_kde_matches_the_exact_kde(y, bandwidth):
+    # linear binning + FFT convolution + linear interpolation vs scipy's direct sum
+    weighter = DenseWeighter(bandwidth=bandwidth).fit(y)
+    exact = gaussian_kde(y, bw_method=bandwidth)(y)
+    fft = weighter._density(0, y[:, None])
+    assert np.max(np.abs(fft / exact - 1)) < 1e-3
+    # the min-max scaled density p' (weights 1 - alpha p' before scaling) within 1e-3
+    scaled = [(p - p.min()) / (p.max() - p.min()) for p in (fft, exact)]
+    assert np.max(np.abs(scaled[0] - scaled[1])) < 1e-3
+    exact_weights = DenseWeighter(bandwidth=bandwidth, method="exact", max_weight=None)
+    fft_weights = DenseWeighter(bandwidth=bandwidth, max_weight=None).fit_transform(y)
+    assert fft_weights == pytest.approx(exact_weights.fit_transform(y), rel=0.02, abs=0.02)
+
+
+def test_dense_max_weight_caps_and_keeps_the_mean():
+    # alpha=5 floors most weights at epsilon: the rare targets would weigh 33x the mean
+    weights = DenseWeighter(alpha=5.0, epsilon=0.01).fit_transform(Y_EXP)
+    assert weights.max() == pytest.approx(10.0) and weights.mean() == pytest.approx(1.0)
+    assert DenseWeighter(alpha=5.0, max_weight=3.0).fit_transform(Y_EXP).max() <= 3.0 + 1e-12
