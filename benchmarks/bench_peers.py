@@ -41,6 +41,8 @@ val MSE for every model):
   algae, machineCpu, fuelCons); ``--pytabkit-all`` adds the other tabular sets,
   ``--pytabkit-stsb`` STS-B; ``--no-pytabkit`` drops them;
 - ``skdir``: ``DIRRegressor()`` at its defaults, ``fit(..., eval_set=(X_val, y_val))``;
+- ``skdir-mlp`` (by name): ``DIRRegressor(module="mlp")``, the default network before
+  :class:`~skdir.nn.InteractionMLP`;
 - ``skdir-best`` (with ``--skdir-best`` or by name): the best DIR setting so far,
   ``DIRRegressor(weighter=LDSWeighter(bin_width=<region width>),
   regularizers=[("conr", ConR())], augment=CMixup())`` (on STS-B the width 0.1 is
@@ -111,7 +113,7 @@ PEERS = [
     "realmlp",
     "tabm",
 ]
-SKDIR = ["skdir", "skdir-best"]
+SKDIR = ["skdir", "skdir-best", "skdir-mlp"]
 PYTABKIT = ["realmlp", "tabm"]
 MODELS = PEERS + SKDIR
 NEEDS = {
@@ -229,6 +231,8 @@ def make_model(name: str, seed: int, data: dict, quick: bool) -> tuple[Any, dict
         params: dict[str, Any] = {"random_state": seed, "device": "cpu"}
         if quick:
             params["max_epochs"] = 20
+        if base == "skdir-mlp":
+            params["module"] = "mlp"
         if base == "skdir-best":
             params.update(
                 weighter=LDSWeighter(bin_width=data["bin_width"]),

@@ -16,6 +16,8 @@ from skdir.nn import (
     DIRRegressor,
     FeatureDistributionSmoothing,
     FusionTransformer,
+    InteractionMLP,
+    ScaledOutput,
     TwoTower,
 )
 from skdir.nn._bags import check_bags
@@ -395,3 +397,115 @@ def test_attention_beats_mean_pooling_when_the_target_is_a_fragment_max():
     weights = mil.attention_weights(test_bags)
     top = np.nanargmax(check_bags(test_bags)[:, :, 0], axis=1)
     assert np.mean(weights.argmax(1) == top) > 0.8
+
+
+# ------------------------------------------------------------ InteractionMLP
+def _paired_blocks(n=200, d=3, seed=0):
+    """Two blocks of ``d`` columns, the second a noisy (or negated) copy of the first."""
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(n, d))
+    b = a + 0.2 * rng.normal(size=(n, d))
+    b[:, 1] *= -1.0  # a negative correlation: the pair's sign is -1
+    return torch.as_tensor(np.hstack([a, b]), dtype=torch.float32)
+
+
+def test_interaction_mlp_pairs_each_column_with_its_most_correlated_partner():
+    X = _paired_blocks()
+    net = InteractionMLP(6, hidden=4).fit_inputs(X)
+    assert net.partner.tolist() == [3, 4, 5, 0, 1, 2]
+    assert net.sign.tolist() == [1.0, -1.0, 1.0, 1.0, -1.0, 1.0]
+    # robust scaling: the median and the interquartile range / 1.349 of every column
+    X64 = X.double().numpy()
+    q25, median, q75 = np.percentile(X64, [25, 50, 75], axis=0)
+    np.testing.assert_allclose(net.center.numpy(), median, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(net.scale.numpy(), (q75 - q25) / 1.3489795, rtol=1e-5)
+    # the interactions: s * s_p and |s - g s_p|, standardised on the training rows
+    s = (X64 - median) / ((q75 - q25) / 1.3489795)
+    other = s[:, [3, 4, 5, 0, 1, 2]]
+    sign = np.array([1, -1, 1, 1, -1, 1])
+    pairs = np.hstack([s * other, np.abs(s - sign * other)])
+    expected = np.hstack([s, (pairs - pairs.mean(0)) / pairs.std(0, ddof=1)])
+    np.testing.assert_allclose(net.inputs(X).numpy(), expected, rtol=1e-4, atol=1e-4)
+    assert net.trunk[0][0].in_features == 18
+    standard = InteractionMLP(6, hidden=4, scaling="standard").fit_inputs(X)
+    np.testing.assert_allclose(standard.center.numpy(), X64.mean(0), atol=1e-6)
+    np.testing.assert_allclose(standard.scale.numpy(), X64.std(0, ddof=1), rtol=1e-5)
+
+
+def test_interaction_mlp_constant_and_lonely_columns_and_clipping():
+    rng = np.random.default_rng(1)
+    X = np.hstack([rng.normal(size=(50, 2)), np.full((50, 1), 3.0)])
+    X[:, 1] = rng.normal(size=50)  # independent of column 0
+    net = InteractionMLP(3, hidden=4).fit_inputs(X)
+    # a constant column is scaled by 1 (not 0) and pairs with itself
+    assert net.scale[2].item() == 1.0 and net.partner[2].item() == 2
+    assert torch.isfinite(net.inputs(torch.as_tensor(X, dtype=torch.float32))).all()
+    plain = InteractionMLP(3, hidden=4, interactions=False).fit_inputs(X)
+    assert plain.inputs(torch.as_tensor(X, dtype=torch.float32)).shape == (50, 3)
+    clipped = InteractionMLP(3, hidden=4, interactions=False, scaling=None, clip=3.0)
+    clipped.fit_inputs(X)
+    out = clipped.inputs(torch.tensor([[4.0, 0.0, 300.0]]))
+    # smooth clipping t / sqrt(1 + (t / 3)^2): 4 -> 2.4, 300 -> just under 3
+    torch.testing.assert_close(out, torch.tensor([[2.4, 0.0, 300 / (1 + 100**2) ** 0.5]]))
+
+
+def test_scaled_output_works_in_target_units():
+    out = ScaledOutput(2, 2).fit(torch.tensor([[1.0, 100.0], [3.0, 300.0], [5.0, 500.0]]))
+    torch.testing.assert_close(out.center, torch.tensor([3.0, 300.0]))
+    torch.testing.assert_close(out.scale, torch.tensor([2.0, 200.0]))
+    z = torch.randn(4, 2)
+    torch.testing.assert_close(out(z), out.linear(z) * out.scale + out.center)
+    centred = ScaledOutput(2, 1).fit(torch.tensor([[2.0], [4.0]]), scale=False)
+    assert centred.center.item() == 3.0 and centred.scale.item() == 1.0
+    with pytest.raises(ValueError, match="at least 2 rows of finite"):
+        ScaledOutput(2, 1).fit(torch.tensor([[1.0], [float("nan")]]))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"scaling": "minmax"}, "scaling must be"),
+        ({"clip": 0}, "clip must be a positive"),
+        ({"interactions": 1}, "interactions must be True or False"),
+        ({"output_scaling": "yes"}, "output_scaling must be True or False"),
+    ],
+)
+def test_interaction_mlp_rejects_bad_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        InteractionMLP(4, **kwargs)
+
+
+def test_interaction_mlp_needs_fitted_inputs_and_clean_data():
+    net = InteractionMLP(3, hidden=4)
+    with pytest.raises(RuntimeError, match="call fit_inputs"):
+        net(torch.zeros(2, 3))
+    with pytest.raises(ValueError, match="at least 2 rows of 3 columns"):
+        net.fit_inputs(torch.zeros(5, 4))
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        net.fit_inputs(torch.tensor([[0.0, 1.0, float("inf")], [1.0, 2.0, 3.0]]))
+    net.fit_inputs(torch.randn(5, 3))
+    with pytest.raises(ValueError, match="expects 2-D input"):
+        net(torch.zeros(3))
+
+
+def test_dir_regressor_fits_the_default_network_on_its_training_rows():
+    X = _paired_blocks(n=120).numpy().astype(np.float64) * 50.0 + 7.0
+    y = 1000.0 + 300.0 * X[:, 0] * X[:, 3] / 2500.0
+    reg = DIRRegressor(
+        max_epochs=3, validation_fraction=None, early_stopping=False, random_state=0, device="cpu"
+    ).fit(X, y)
+    net = reg.module_
+    assert isinstance(net, InteractionMLP) and net.inputs_fitted
+    np.testing.assert_allclose(net.center.numpy(), np.median(X, axis=0), rtol=1e-4)
+    # the output layer starts at the target mean and works in units of its std
+    np.testing.assert_allclose(net.head.center.numpy(), [y.mean()], rtol=1e-6)
+    np.testing.assert_allclose(net.head.scale.numpy(), [y.std(ddof=1)], rtol=1e-5)
+    # continued training keeps the statistics; they travel in pickles
+    before = net.center.clone()
+    reg.partial_fit(X[:10] + 100.0, y[:10])
+    torch.testing.assert_close(reg.module_.center, before)
+    loaded = pickle.loads(pickle.dumps(reg))
+    np.testing.assert_allclose(loaded.predict(X), reg.predict(X), rtol=1e-6)
+    # a refit from scratch fits the statistics anew
+    refit = clone(reg).fit(X + 100.0, y)
+    np.testing.assert_allclose(refit.module_.center.numpy(), np.median(X + 100.0, 0), rtol=1e-4)

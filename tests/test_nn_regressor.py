@@ -12,6 +12,7 @@ from sklearn.compose import TransformedTargetRegressor
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback
 from torch import nn
 
 from skdir.density import LabelDensity
@@ -409,3 +410,40 @@ def test_a_pickle_holds_what_predict_needs_at_about_the_parameters_size(fast_par
     restored.partial_fit(X, Y)
     assert len(restored.history) == 6 and restored.feature_smoothing_.ready
     assert net.optimizer_.state and net.feature_smoothing_.ready  # the original is intact
+
+
+# ------------------------------------------------------------ learning-rate schedule
+class _RecordLearningRate(Callback):
+    def initialize(self):
+        self.rates = []
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.rates.append(net.optimizer_.param_groups[0]["lr"])
+
+
+@pytest.mark.parametrize("schedule", ["cosine", None])
+def test_cosine_schedule_anneals_each_fit_call_and_restores_the_rate(regression_data, schedule):
+    X, y = regression_data()
+    record = _RecordLearningRate()
+    net = DIRRegressor(
+        lr=0.1,
+        max_epochs=4,
+        lr_schedule=schedule,
+        early_stopping=False,
+        callbacks=[("record", record)],
+        device="cpu",
+        random_state=0,
+    ).fit(X, y)
+    # (1 + cos(pi e / 4)) / 2 for e = 0..3
+    expected = [0.1, 0.0853553, 0.05, 0.0146447] if schedule else [0.1] * 4
+    np.testing.assert_allclose(record.rates, expected, rtol=1e-5)
+    assert net.optimizer_.param_groups[0]["lr"] == 0.1
+    net.partial_fit(X, y)  # a new call anneals from the start again
+    np.testing.assert_allclose(record.rates[4:], expected, rtol=1e-5)
+
+
+def test_unknown_schedule_is_refused(regression_data):
+    X, y = regression_data()
+    with pytest.raises(ValueError, match="lr_schedule"):
+        DIRRegressor(lr_schedule="linear", max_epochs=1, device="cpu").fit(X, y)

@@ -8,8 +8,9 @@ class (:class:`WeightedRegressionLoss` with Focal-R, :class:`BalancedMSELoss`,
 :class:`ConR`, :class:`FeatureNormOrder`) and ``augment`` (:class:`Mixup`,
 :class:`CMixup`, :class:`GaussianNoise`, :class:`FeatureDropout`). A technique of
 your own subclasses :class:`Regularizer` or :class:`Augmentation`.
-:class:`MLP`, :class:`TwoTower`, :class:`FusionTransformer` and
-:class:`AttentionMIL` (bags of fragments) are its networks. The loss functions
+:class:`InteractionMLP` (the default), :class:`MLP`, :class:`TwoTower`,
+:class:`FusionTransformer` and :class:`AttentionMIL` (bags of fragments) are its
+networks. The loss functions
 behind the components (:func:`ranksim_loss`, :func:`conr_loss`,
 :func:`norm_order_loss`, :func:`mixup_batch`) are exported for use in other
 training loops.
@@ -25,7 +26,7 @@ from .losses import (
     WeightedRegressionLoss,
     elementwise_loss,
 )
-from .modules import MLP, AttentionMIL, FusionTransformer, TwoTower
+from .modules import MLP, AttentionMIL, FusionTransformer, InteractionMLP, ScaledOutput, TwoTower
 from .regressor import DIRRegressor
 from .regularizers import ConR, FeatureNormOrder, RankSim, conr_loss, norm_order_loss, ranksim_loss
 
@@ -44,9 +45,11 @@ __all__ = [
     "FeatureNormOrder",
     "FusionTransformer",
     "GaussianNoise",
+    "InteractionMLP",
     "Mixup",
     "RankSim",
     "Regularizer",
+    "ScaledOutput",
     "TrainingBatch",
     "TwoTower",
     "UncertaintyWeightedLoss",

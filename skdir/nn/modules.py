@@ -23,9 +23,17 @@ from collections.abc import Sequence
 from numbers import Integral
 
 import torch
+from numpy.typing import ArrayLike
 from torch import nn
 
-__all__ = ["MLP", "AttentionMIL", "FusionTransformer", "TwoTower"]
+__all__ = [
+    "MLP",
+    "AttentionMIL",
+    "FusionTransformer",
+    "InteractionMLP",
+    "ScaledOutput",
+    "TwoTower",
+]
 
 _ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh}
 _NORMS = ("layer", "batch", None)
@@ -136,6 +144,353 @@ class MLP(nn.Module):
                 f"MLP expects 2-D input (n_samples, n_features), got shape {tuple(X.shape)}."
             )
         return self.trunk(X)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """Return the predictions, shape ``(n, n_outputs)``."""
+        return self.head(self.features(X))
+
+
+#: Most rows :meth:`InteractionMLP.fit_inputs` reads (evenly spaced) for its statistics.
+_STATISTICS_ROWS = 10_000
+#: Scale of a normal distribution's interquartile range (IQR / 1.349 estimates the std).
+_IQR_TO_STD = 1.3489795
+_SCALINGS = ("robust", "standard", None)
+
+
+def _spread(values: torch.Tensor, fallback: torch.Tensor) -> torch.Tensor:
+    """Replace zero or non-finite spreads by ``fallback``, then by 1."""
+    values = torch.where(torch.isfinite(values) & (values > 1e-12), values, fallback)
+    return torch.where(torch.isfinite(values) & (values > 1e-12), values, torch.ones_like(values))
+
+
+def _column_quantiles(X: torch.Tensor, levels: Sequence[float]) -> list[torch.Tensor]:
+    """Per-column quantiles with linear interpolation (``torch.quantile`` caps the input size)."""
+    ordered = X.sort(dim=0).values
+    quantiles = []
+    for level in levels:
+        position = level * (len(X) - 1)
+        low = int(position)
+        high = min(low + 1, len(X) - 1)
+        quantiles.append(ordered[low] + (position - low) * (ordered[high] - ordered[low]))
+    return quantiles
+
+
+class ScaledOutput(nn.Module):
+    """Linear output layer in units of the training targets: ``(z W^T + b) * s + m``.
+
+    ``m`` and ``s`` (buffers) are the mean and standard deviation of each
+    training target, set by :meth:`fit`; before it they are 0 and 1 (a plain
+    linear layer). The network then predicts targets in the hundreds (or in
+    thousandths) with weights of order one, as it would on standardised
+    targets: the target standardisation of RealMLP (Holzmüller et al., 2024)
+    done inside the network, so the loss and the predictions stay in the units
+    of ``y``.
+
+    Parameters
+    ----------
+    in_features : int
+        Width of the features ``z``.
+    n_outputs : int
+        Number of targets.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdir.nn.modules import ScaledOutput
+    >>> out = ScaledOutput(2, 1).fit(torch.tensor([[10.0], [30.0]]))
+    >>> out.center.tolist(), out.scale.tolist()
+    ([20.0], [14.142135620117188])
+    """
+
+    def __init__(self, in_features: int, n_outputs: int) -> None:
+        super().__init__()
+        self.linear = nn.Linear(int(in_features), int(n_outputs))
+        self.register_buffer("center", torch.zeros(int(n_outputs)))
+        self.register_buffer("scale", torch.ones(int(n_outputs)))
+
+    @torch.no_grad()
+    def fit(self, y: ArrayLike | torch.Tensor, scale: bool = True) -> ScaledOutput:
+        """Set ``center`` and ``scale`` to the mean and standard deviation of ``y``.
+
+        Parameters
+        ----------
+        y : array-like or torch.Tensor of shape (n_samples,) or (n_samples, n_outputs)
+            Training targets (a zero standard deviation is replaced by 1).
+        scale : bool, default=True
+            Set ``scale`` too; False sets only ``center`` (the output starts at
+            the mean target and keeps the units of the linear layer).
+
+        Returns
+        -------
+        self : ScaledOutput
+            The layer.
+        """
+        y = torch.as_tensor(y, dtype=torch.float64).cpu().reshape(-1, len(self.center))
+        if len(y) < 2 or not bool(torch.isfinite(y).all()):
+            raise ValueError("ScaledOutput.fit needs at least 2 rows of finite targets.")
+        std = y.std(dim=0)
+        self.center.copy_(y.mean(dim=0))
+        if scale:
+            self.scale.copy_(_spread(std, std))
+        return self
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Return the predictions, shape ``(n, n_outputs)``."""
+        return self.linear(z) * self.scale + self.center
+
+
+class InteractionMLP(nn.Module):
+    """MLP on scaled inputs and the interactions of correlated column pairs.
+
+    :class:`DIRRegressor`'s default network. Wide embedding tables often hold
+    two embeddings of one kind side by side (the two sentences of a pair, a
+    query and a document); the target then depends on how the two agree, a
+    product *across* the blocks that a plain MLP on the concatenated columns
+    learns poorly from a few thousand rows. This network finds such pairs in
+    the training data, without being told the blocks, and hands their products
+    to an MLP:
+
+    1. **Scaling** (fitted by :meth:`fit_inputs`): ``s = c((x - m) / r)`` per
+       column, with the median ``m`` and the interquartile range over 1.349
+       ``r`` (``scaling="robust"``; the standard deviation where the IQR is 0),
+       the robust scaling of RealMLP (Holzmüller, Grinsztajn & Steinwart,
+       "Better by Default: Strong Pre-Tuned MLPs and Boosted Trees on Tabular
+       Data", NeurIPS 2024). RealMLP also clips smoothly,
+       ``c(t) = t / sqrt(1 + (t / clip)^2)``; that is off by default here
+       (``clip=None``, ``c(t) = t``) because it compresses the extreme inputs
+       where rare targets tend to lie.
+    2. **Pairs** (fitted by :meth:`fit_inputs`): each column ``j`` is paired
+       with the other column ``p(j)`` most correlated with it (in absolute
+       value, on the scaled training inputs), with ``g_j`` the sign of that
+       correlation. For two embeddings from one encoder this is the same
+       coordinate in the other block (on STS-B-DIR, 764 of the 768 columns;
+       the other 4 are constant).
+    3. **Interactions**: ``u = [s, s * s_p, |s - g * s_p|]`` (``s_p`` the
+       partner columns), the products and absolute differences standardised by
+       their training mean and standard deviation: the ``u * v`` and
+       ``|u - v|`` matching features of sentence-pair encoders (Conneau et al.,
+       "Supervised Learning of Universal Sentence Representations from Natural
+       Language Inference Data", EMNLP 2017), formed per coordinate. A column
+       correlated with no other keeps itself as partner.
+    4. An MLP as :class:`MLP` (``Linear -> norm -> activation -> dropout`` per
+       hidden layer) on the ``3 * n_features`` columns of ``u`` gives ``z``,
+       and a :class:`ScaledOutput` head, one linear output per target in units
+       of the training targets (their mean and standard deviation, fitted by
+       :meth:`fit_inputs` when it gets ``y``).
+
+    Measured with :class:`DIRRegressor` (``benchmarks/bench_defaults.py``, 3
+    seeds): on STS-B-DIR the interactions lower the test MSE from 1.04
+    (:class:`MLP`) to about 0.63, below CatBoost with LDS weights (0.70); on
+    five tabular sets it is better than the old default (:class:`MLP`, fixed
+    output units) on four and than HistGradientBoosting on four.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input columns (set by the regressor from ``X``).
+    n_outputs : int, default=1
+        Number of targets (set by the regressor from ``y``).
+    hidden : int or sequence of int, default=(256, 256)
+        Width of each hidden layer; the last one is the feature size ``z``.
+    dropout : float, default=0.0
+        Dropout after each hidden layer.
+    activation : {"gelu", "relu", "silu", "tanh"}, default="silu"
+        Hidden activation.
+    norm : {"layer", "batch"} or None, default="layer"
+        Normalisation after each hidden linear layer.
+    interactions : bool, default=True
+        Add the pair products and absolute differences (False: the scaled
+        columns alone).
+    scaling : {"robust", "standard"} or None, default="robust"
+        Per-column centre and scale: median and IQR / 1.349, mean and
+        standard deviation, or none (the inputs as given).
+    clip : float or None, default=None
+        Smooth-clipping level of the scaled inputs (RealMLP uses 3); None
+        does not clip.
+    output_scaling : bool, default=True
+        Put the output layer in units of the training targets' standard
+        deviation; False keeps the linear layer's units (the output still
+        starts at the mean target).
+
+    Attributes
+    ----------
+    center, scale : torch.Tensor of shape (n_features,)
+        Per-column centre and scale (buffers, fitted by :meth:`fit_inputs`).
+    partner : torch.Tensor of shape (n_features,), int64
+        Index of each column's partner ``p(j)``.
+    sign : torch.Tensor of shape (n_features,)
+        Sign ``g_j`` of each column's correlation with its partner.
+    pair_center, pair_scale : torch.Tensor of shape (2 * n_features,)
+        Mean and standard deviation of the products and absolute differences.
+    head : ScaledOutput
+        The output layer.
+    embedding_dim : int
+        Size of ``z``.
+
+    Notes
+    -----
+    :meth:`fit_inputs` must run before the first forward pass.
+    :class:`DIRRegressor` calls it once, when training starts, with the rows
+    and the (transformed) targets it trains on, including the rows of its
+    internal validation split but not an ``eval_set``; continued training
+    (``partial_fit``, ``warm_start=True``) keeps the statistics. They are
+    buffers, saved with the parameters.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdir.nn import InteractionMLP
+    >>> _ = torch.manual_seed(0)
+    >>> a = torch.randn(50, 3)
+    >>> X = torch.cat([a, a + 0.1 * torch.randn(50, 3)], dim=1)  # two blocks of 3
+    >>> net = InteractionMLP(n_features=6, n_outputs=2, hidden=8).fit_inputs(X)
+    >>> net.partner.tolist()
+    [3, 4, 5, 0, 1, 2]
+    >>> net(X).shape, net.features(X).shape
+    (torch.Size([50, 2]), torch.Size([50, 8]))
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        n_outputs: int = 1,
+        hidden: int | Sequence[int] = (256, 256),
+        dropout: float = 0.0,
+        activation: str = "silu",
+        norm: str | None = "layer",
+        interactions: bool = True,
+        scaling: str | None = "robust",
+        clip: float | None = None,
+        output_scaling: bool = True,
+    ) -> None:
+        super().__init__()
+        n_features = _positive_int(n_features, "n_features")
+        sizes = _hidden_sizes(hidden)
+        if not isinstance(interactions, bool):
+            raise ValueError(f"interactions must be True or False, got {interactions!r}.")
+        if scaling not in _SCALINGS:
+            raise ValueError(f"scaling must be 'robust', 'standard' or None, got {scaling!r}.")
+        if clip is not None and not (isinstance(clip, (int, float)) and clip > 0):
+            raise ValueError(f"clip must be a positive number or None, got {clip!r}.")
+        if not isinstance(output_scaling, bool):
+            raise ValueError(f"output_scaling must be True or False, got {output_scaling!r}.")
+        self.interactions = interactions
+        self.output_scaling = output_scaling
+        self.scaling = scaling
+        self.clip = None if clip is None else float(clip)
+        self.register_buffer("center", torch.zeros(n_features))
+        self.register_buffer("scale", torch.ones(n_features))
+        self.register_buffer("partner", torch.arange(n_features))
+        self.register_buffer("sign", torch.ones(n_features))
+        self.register_buffer("pair_center", torch.zeros(2 * n_features))
+        self.register_buffer("pair_scale", torch.ones(2 * n_features))
+        self.register_buffer("fitted", torch.tensor(False))
+        width = n_features * (3 if interactions else 1)
+        self.trunk = nn.Sequential(*_blocks([width, *sizes], activation, norm, dropout))
+        self.head = ScaledOutput(sizes[-1], int(n_outputs))
+        self.embedding_dim = sizes[-1]
+
+    @property
+    def inputs_fitted(self) -> bool:
+        """Whether :meth:`fit_inputs` has set the scaling and the pairs."""
+        return bool(self.fitted)
+
+    def _scaled(self, X: torch.Tensor) -> torch.Tensor:
+        scaled = (X - self.center) / self.scale
+        if self.clip is not None:
+            scaled = scaled / torch.sqrt(1.0 + (scaled / self.clip) ** 2)
+        return scaled
+
+    def _pairs(self, scaled: torch.Tensor) -> torch.Tensor:
+        other = scaled[:, self.partner]
+        return torch.cat([scaled * other, (scaled - self.sign * other).abs()], dim=1)
+
+    @torch.no_grad()
+    def fit_inputs(
+        self, X: ArrayLike | torch.Tensor, y: ArrayLike | torch.Tensor | None = None
+    ) -> InteractionMLP:
+        """Fit the scaling, the column pairs and the interactions' scale on inputs ``X``.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_samples, n_features)
+            Training inputs (at most 10,000 evenly spaced rows are read).
+        y : array-like or torch.Tensor of shape (n_samples, n_outputs) or None
+            Training targets: the output layer starts at their mean and works
+            in units of their standard deviation (:class:`ScaledOutput`). None
+            keeps the output scale as it is.
+
+        Returns
+        -------
+        self : InteractionMLP
+            The module, with its statistics (buffers) set.
+        """
+        X = torch.as_tensor(X, dtype=torch.float32).cpu()
+        if X.ndim != 2 or X.shape[1] != len(self.center) or len(X) < 2:
+            raise ValueError(
+                f"fit_inputs needs at least 2 rows of {len(self.center)} columns, got shape "
+                f"{tuple(X.shape)}."
+            )
+        if not bool(torch.isfinite(X).all()):
+            raise ValueError("fit_inputs got NaN or infinite inputs.")
+        if len(X) > _STATISTICS_ROWS:
+            X = X[torch.linspace(0, len(X) - 1, _STATISTICS_ROWS).round().long()]
+        X = X.double()
+        std = X.std(dim=0)
+        center, scale = torch.zeros_like(std), torch.ones_like(std)
+        if self.scaling == "robust":
+            q25, median, q75 = _column_quantiles(X, (0.25, 0.5, 0.75))
+            center, scale = median, _spread((q75 - q25) / _IQR_TO_STD, std)
+        elif self.scaling == "standard":
+            center, scale = X.mean(dim=0), _spread(std, std)
+        buffers = self.center
+        self.center.copy_(center.to(buffers))
+        self.scale.copy_(scale.to(buffers))
+        scaled = self._scaled(X.to(buffers))
+        if self.interactions:
+            z = scaled - scaled.mean(dim=0)
+            norms = z.norm(dim=0)
+            varies = norms > 1e-6 * (1.0 + norms.max())
+            z = z / torch.where(varies, norms, torch.ones_like(norms))
+            corr = z.T @ z
+            corr.fill_diagonal_(0.0)
+            corr[~varies] = 0.0
+            corr[:, ~varies] = 0.0
+            best = corr.abs().argmax(dim=1)
+            strength = corr.gather(1, best[:, None]).squeeze(1)
+            # a column correlated with nothing keeps itself as partner (x^2, |x - x| = 0)
+            partner = torch.where(strength != 0, best, torch.arange(len(best), device=best.device))
+            self.partner.copy_(partner)
+            self.sign.copy_(torch.where(strength < 0, -1.0, 1.0).to(buffers))
+            pairs = self._pairs(scaled)
+            self.pair_center.copy_(pairs.mean(dim=0))
+            self.pair_scale.copy_(_spread(pairs.std(dim=0), pairs.std(dim=0)))
+        if y is not None:
+            self.head.fit(y, scale=self.output_scaling)
+        self.fitted.fill_(True)
+        return self
+
+    def inputs(self, X: torch.Tensor) -> torch.Tensor:
+        """Return the network's input columns: scaled ``X`` and, if on, its interactions."""
+        if X.ndim != 2:
+            raise ValueError(
+                "InteractionMLP expects 2-D input (n_samples, n_features), got shape "
+                f"{tuple(X.shape)}."
+            )
+        if not self.inputs_fitted:
+            raise RuntimeError(
+                "InteractionMLP has no input statistics yet: call fit_inputs(X_train) first "
+                "(DIRRegressor does it when training starts)."
+            )
+        scaled = self._scaled(X)
+        if not self.interactions:
+            return scaled
+        pairs = (self._pairs(scaled) - self.pair_center) / self.pair_scale
+        return torch.cat([scaled, pairs], dim=1)
+
+    def features(self, X: torch.Tensor) -> torch.Tensor:
+        """Return the penultimate features ``z``."""
+        return self.trunk(self.inputs(X))
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """Return the predictions, shape ``(n, n_outputs)``."""

@@ -22,7 +22,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetRegressor
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
@@ -33,11 +33,12 @@ from ._runtime import RuntimeMixin, check_device
 from .base import NEEDS, TrainingBatch
 from .fds import FDSUpdate, FeatureDistributionSmoothing
 from .losses import WeightedRegressionLoss
-from .modules import MLP, AttentionMIL, FusionTransformer, TwoTower
+from .modules import MLP, AttentionMIL, FusionTransformer, InteractionMLP, TwoTower
 
 __all__ = ["DIRRegressor"]
 
 _MODULES = {
+    "interaction_mlp": InteractionMLP,
     "mlp": MLP,
     "two_tower": TwoTower,
     "fusion_transformer": FusionTransformer,
@@ -50,6 +51,7 @@ _MIN_SAMPLES_FOR_SPLIT = 5
 _TRAINING_SETTINGS = frozenset(
     {
         "lr",
+        "lr_schedule",
         "max_epochs",
         "batch_size",
         "verbose",
@@ -65,6 +67,42 @@ _TRAINING_SETTINGS = frozenset(
 _COMPONENTS = ("weighter", "fds", "regularizers", "augment", "target_transformer", "label_density")
 #: Names of the criterion's constructor arguments the regressor fills from the data.
 _PRIOR_ARGS = ("prior_locations", "prior_probs", "prior_scales")
+
+
+class _CosineSchedule(Callback):
+    """Anneal every learning rate by ``(1 + cos(pi * e / max_epochs)) / 2`` at epoch ``e``.
+
+    ``e`` counts the epochs of the current ``fit``/``partial_fit`` call from 0;
+    the rates set by the optimizer's construction are restored when the call
+    ends, so the next call anneals from them again.
+    """
+
+    def on_train_begin(self, net: Any, **kwargs: Any) -> None:
+        self.base_lrs_ = [group["lr"] for group in net.optimizer_.param_groups]
+        self.epoch_ = 0
+
+    def on_epoch_begin(self, net: Any, **kwargs: Any) -> None:
+        total = max(int(net.max_epochs), 1)
+        factor = 0.5 * (1.0 + math.cos(math.pi * min(self.epoch_, total) / total))
+        for group, base in zip(net.optimizer_.param_groups, self.base_lrs_, strict=True):
+            group["lr"] = base * factor
+
+    def on_epoch_end(self, net: Any, **kwargs: Any) -> None:
+        self.epoch_ += 1
+
+    def on_train_end(self, net: Any, **kwargs: Any) -> None:
+        for group, base in zip(net.optimizer_.param_groups, self.base_lrs_, strict=True):
+            group["lr"] = base
+
+
+class _FitModuleInputs(Callback):
+    """Fit a module's input statistics (``fit_inputs``) once, before its first training epoch."""
+
+    def on_train_begin(self, net: Any, X: Any = None, y: Any = None, **kwargs: Any) -> None:
+        module = net.module_
+        if not hasattr(module, "fit_inputs") or getattr(module, "inputs_fitted", False):
+            return
+        module.fit_inputs(X["X"] if isinstance(X, Mapping) else X, y)
 
 
 def _never(_: Any) -> bool:
@@ -168,9 +206,12 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
 
     Parameters
     ----------
-    module : str or torch.nn.Module class, default="mlp"
-        The network, by name (``"mlp"``, ``"two_tower"``, ``"fusion_transformer"``,
-        ``"attention_mil"``): :class:`~skdir.nn.MLP`, :class:`~skdir.nn.TwoTower` (needs
+    module : str or torch.nn.Module class, default="interaction_mlp"
+        The network, by name (``"interaction_mlp"``, ``"mlp"``, ``"two_tower"``,
+        ``"fusion_transformer"``, ``"attention_mil"``): :class:`~skdir.nn.InteractionMLP`
+        (robust input scaling, products of correlated column pairs, output in the
+        units of the training targets; fitted on the training rows when training
+        starts), :class:`~skdir.nn.MLP`, :class:`~skdir.nn.TwoTower` (needs
         ``module__modalities``), :class:`~skdir.nn.FusionTransformer`,
         :class:`~skdir.nn.AttentionMIL` (then ``X`` is bags: a list of 2-D arrays
         or a 3-D array padded with all-NaN rows; see :meth:`attention_weights`),
@@ -187,8 +228,8 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
     optimizer : class, default=torch.optim.AdamW
         Torch optimizer; its parameters as ``optimizer__*``.
     lr : float, default=1e-3
-        Learning rate.
-    max_epochs : int, default=200
+        Learning rate (at the start of the schedule).
+    max_epochs : int, default=256
         Most epochs to train.
     batch_size : int, default=64
         Mini-batch size.
@@ -219,8 +260,14 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
         Share of the training rows held out for early stopping when no
         ``eval_set`` is given to ``fit``. None or 0 trains on all rows (then
         set ``early_stopping=False``).
-    patience : int, default=10
+    patience : int, default=40
         Epochs without improvement before stopping.
+    lr_schedule : {"cosine"} or None, default="cosine"
+        ``"cosine"`` anneals the learning rate of every parameter group from its
+        value to 0 over ``max_epochs`` epochs, ``(1 + cos(pi * epoch /
+        max_epochs)) / 2`` times the start value (Loshchilov & Hutter, "SGDR",
+        ICLR 2017, without restarts), and starts anew at each ``fit`` or
+        ``partial_fit`` call; None keeps the rate constant.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, shuffling, augmentations and the
         validation split; two fits with the same integer give identical
@@ -302,6 +349,7 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="left"), None],
         "patience": [Interval(Integral, 1, None, closed="left")],
+        "lr_schedule": [StrOptions({"cosine"}), None],
         "random_state": ["random_state"],
         "lr": [Interval(Real, 0, None, closed="left")],
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
@@ -310,12 +358,12 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
 
     def __init__(
         self,
-        module: str | type = "mlp",
+        module: str | type = "interaction_mlp",
         *args: Any,
         criterion: type = WeightedRegressionLoss,
         optimizer: type = torch.optim.AdamW,
         lr: float = 1e-3,
-        max_epochs: int = 200,
+        max_epochs: int = 256,
         batch_size: int = 64,
         weighter: Any = None,
         fds: FeatureDistributionSmoothing | None = None,
@@ -325,7 +373,8 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
         label_density: LabelDensity | None = None,
         early_stopping: bool = True,
         validation_fraction: float | None = 0.1,
-        patience: int = 10,
+        patience: int = 40,
+        lr_schedule: str | None = "cosine",
         random_state: int | np.random.RandomState | None = None,
         device: str = "auto",
         train_split: Any = None,
@@ -355,6 +404,7 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.lr_schedule = lr_schedule
         self.random_state = random_state
 
     # ------------------------------------------------------------ sklearn API
@@ -458,6 +508,9 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
     @property
     def _default_callbacks(self):
         callbacks = list(super()._default_callbacks)
+        callbacks.append(("fit_module_inputs", _FitModuleInputs()))
+        if isinstance(self.lr_schedule, str) and self.lr_schedule == "cosine":
+            callbacks.append(("lr_schedule", _CosineSchedule()))
         if self.early_stopping is True:  # garbage values are rejected in fit
             callbacks.append(
                 (
@@ -767,10 +820,10 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
         module = self.module
         if isinstance(module, torch.nn.Module):
             raise ValueError(
-                "module must be 'mlp', 'two_tower' or a torch.nn.Module class, not an "
-                "instance: an instance carries its trained weights into clones (cross-"
-                "validation folds, search trials). Pass the class and its arguments as "
-                "module__name=value."
+                "module must be a name such as 'interaction_mlp' or a torch.nn.Module "
+                "class, not an instance: an instance carries its trained weights into "
+                "clones (cross-validation folds, search trials). Pass the class and its "
+                "arguments as module__name=value."
             )
         if isinstance(module, str):
             if module not in _MODULES:
@@ -782,7 +835,8 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
         if inspect.isclass(module) and issubclass(module, torch.nn.Module):
             return module
         raise ValueError(
-            f"module must be 'mlp', 'two_tower' or a torch.nn.Module class, got {module!r}."
+            "module must be a name such as 'interaction_mlp' or a torch.nn.Module class, "
+            f"got {module!r}."
         )
 
     def _module_kwargs(self, module_class: type) -> dict[str, Any]:
