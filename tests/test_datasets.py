@@ -339,3 +339,44 @@ def test_load_stsb_dir_not_an_archive(tmp_path):
 def test_load_stsb_dir_path_must_be_a_path():
     with pytest.raises(ValueError, match=r"'path' parameter of load_stsb_dir must be .* Got 3"):
         load_stsb_dir(3)
+
+
+# ------------------------------------------------------ make_long_tail_regression
+def test_long_tail_target_spans_two_orders_with_rare_predictable_extremes():
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    from skdir.datasets import make_long_tail_regression
+
+    X, y = make_long_tail_regression(3000, 10, outlier_fraction=0.02, random_state=0)
+    assert X.shape == (3000, 10) and y.shape == (3000,) and np.all(y > 0)
+    q01, q50, q99 = np.quantile(y, [0.01, 0.5, 0.99])
+    assert q99 / q01 > 100 and 0.8 < q50 < 1.25
+    assert np.sum(y > 30 * q50) > 10  # the extremes: 60 samples about 20x the bulk
+    again, _ = make_long_tail_regression(3000, 10, random_state=0)
+    np.testing.assert_array_equal(X, again)
+    # the features predict the target, extremes included (log scale, held-out half)
+    model = HistGradientBoostingRegressor(random_state=0).fit(X[:1500], np.log(y[:1500]))
+    residual = np.log(y[1500:]) - model.predict(X[1500:])
+    assert np.std(residual) < 0.5 * np.std(np.log(y[1500:]))
+    extremes = y[1500:] > np.quantile(y, 0.98)
+    assert np.mean(np.abs(residual[extremes])) < 1.0
+    _, none = make_long_tail_regression(500, 3, outlier_fraction=0.0, random_state=1)
+    assert none.max() < 30
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"n_samples": 0}, "n_samples"),
+        ({"n_features": 0}, "n_features"),
+        ({"outlier_fraction": 0.6}, "outlier_fraction"),
+        ({"outlier_fraction": -0.1}, "outlier_fraction"),
+        ({"noise": -1.0}, "noise"),
+        ({"n_samples": True}, "n_samples"),
+    ],
+)
+def test_long_tail_rejects_bad_parameters(params, name):
+    from skdir.datasets import make_long_tail_regression
+
+    with pytest.raises(ValueError, match=name):
+        make_long_tail_regression(**params)

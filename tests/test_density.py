@@ -6,7 +6,7 @@ from hypothesis.extra.numpy import arrays
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from skdir.density import KERNELS, LabelDensity, kernel_window
+from skdir.density import KERNELS, LabelDensity, kernel_window, robust_range
 
 # Small case used by several tests: unit bins over [0, 4] with counts [4, 1, 0, 9].
 Y_SMALL = np.repeat([0.5, 1.5, 3.5], [4, 1, 9])
@@ -329,3 +329,71 @@ def test_weights_and_regions_reject_non_numeric_options():
     weights = density.weights([0.0, 0.2], reweight="inverse", smooth=False, clip=np.array([2, 3]))
     # clipped counts 2 and 3 -> weights 1/2 and 1/3, scaled to mean 1: 1.2 and 0.8
     np.testing.assert_allclose(weights, [1.2, 0.8])
+
+
+# ------------------------------------------- robust range and automatic bins (15.3)
+def test_robust_range_drops_isolated_extremes_only():
+    rng = np.random.default_rng(0)
+    y = np.r_[rng.exponential(1, 3000), 150.0, -150.0]
+    low, high = robust_range(y)
+    assert -2 < low < 0 and 5 < high < 15
+    # without isolated extremes the range is the data's
+    for clean in (rng.normal(size=2000), rng.exponential(size=2000), np.arange(10.0)):
+        assert robust_range(clean) == (clean.min(), clean.max())
+    # quantiles that coincide (one value repeated) fall back to the data's range
+    assert robust_range(np.r_[np.zeros(500), 1.0]) == (0.0, 1.0)
+
+
+def test_auto_bins_resolve_the_bulk_and_the_extremes_join_the_end_bins():
+    rng = np.random.default_rng(0)
+    y = np.r_[rng.exponential(1, 3000), 150.0, -150.0]
+    density = LabelDensity().fit(y)
+    edges = density.bin_edges_[0]
+    # 8 bins across the interquartile range (about 1.1 wide): width IQR / 8
+    q25, q75 = np.quantile(y, [0.25, 0.75])
+    assert edges[1] - edges[0] == pytest.approx((q75 - q25) / 8, rel=0.02)
+    assert 50 <= density.n_bins_[0] <= 1000
+    assert density.bin_index([-150.0, 150.0]).tolist() == [0, density.n_bins_[0] - 1]
+    assert np.count_nonzero(density.counts_) > 40
+    # a target without a wide bulk keeps 50 bins over its range, as before
+    uniform = np.linspace(0, 1, 200)
+    assert LabelDensity().fit(uniform).n_bins_ == (50,)
+    assert LabelDensity(bin_range=None, n_bins=50).fit(y).bin_edges_[0][[0, -1]].tolist() == [
+        -150.0,
+        150.0,
+    ]
+    # two targets: at most 100 automatic bins each
+    two = LabelDensity().fit(np.c_[y, rng.lognormal(3, size=len(y))])
+    assert all(50 <= n <= 100 for n in two.n_bins_)
+
+
+def test_auto_bins_and_robust_range_are_validated():
+    with pytest.raises(ValueError, match="n_bins"):
+        LabelDensity(n_bins="many").fit(Y_SMALL)
+    with pytest.raises(ValueError, match="bin_range"):
+        LabelDensity(bin_range="wide").fit(Y_SMALL)
+
+
+def test_alpha_weights_and_the_cap_by_hand():
+    density = small_density(kernel="triangular", ks=3)
+    # smoothed counts [3.25, 1.5, 2.5, 6.75]; alpha=1: weights 1 / smoothed count
+    raw = 1 / np.repeat([3.25, 1.5, 6.75], [4, 1, 9])
+    np.testing.assert_allclose(density.weights(Y_SMALL, alpha=1.0), raw * 14 / raw.sum())
+    np.testing.assert_allclose(density.weights(Y_SMALL, alpha=0.0), np.ones(14))
+    # cap 1.5: the single sample of bin 1 (2.57 uncapped) is cut to 1.5, the rest rescaled
+    capped = density.weights(Y_SMALL, alpha=1.0, max_weight=1.5)
+    assert capped[4] == pytest.approx(1.5) and capped.mean() == pytest.approx(1.0)
+    k = (14 - 1.5) / (4 / 3.25 + 9 / 6.75)
+    np.testing.assert_allclose(capped[[0, 5]], [k / 3.25, k / 6.75])
+    with pytest.raises(ValueError, match="max_weight must be"):
+        density.weights(Y_SMALL, max_weight=0.5)
+    with pytest.raises(ValueError, match="alpha must be"):
+        density.weights(Y_SMALL, alpha=-1.0)
+
+
+def test_binning_large_arrays_matches_rounding_then_flooring():
+    rng = np.random.default_rng(0)
+    y = np.round(rng.uniform(0, 5, 300_000), 1).astype(np.float32).astype(np.float64)
+    density = LabelDensity(bin_width=0.1, bin_range=(0, 5)).fit(y)
+    expected = np.clip(np.floor(np.round(y / 0.1, 4)), 0, 49).astype(int)
+    np.testing.assert_array_equal(density.bin_index(y), expected)

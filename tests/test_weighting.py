@@ -135,13 +135,14 @@ def test_dense_weights_decrease_with_density_and_keep_the_training_scale():
 
 
 def test_dense_two_targets():
-    joint = DenseWeighter(method="exact").fit(Y_2D)
+    joint = DenseWeighter(alpha=1.0, method="exact").fit(Y_2D)
     kde = gaussian_kde(Y_2D.T)
     p = kde(Y_2D.T)
     raw = np.maximum(1 - (p - p.min()) / (p.max() - p.min()), 1e-4)
     assert joint.transform(Y_2D) == pytest.approx(raw / raw.mean())
     # the 2-D FFT grid (10 steps per kernel standard deviation) is close to the exact KDE
-    assert DenseWeighter().fit(Y_2D).transform(Y_2D) == pytest.approx(raw / raw.mean(), abs=3e-3)
+    fft = DenseWeighter(alpha=1.0).fit(Y_2D)
+    assert fft.transform(Y_2D) == pytest.approx(raw / raw.mean(), abs=3e-3)
     for method in ("exact", "fft"):
         product = DenseWeighter(joint=False, method=method).fit_transform(Y_2D)
         first = DenseWeighter(method=method).fit_transform(Y_2D[:, 0])
@@ -250,8 +251,9 @@ def test_density_weights_reduce_tail_error():
     results = {}
     for name, model in {
         "plain": Ridge(),
-        "lds": DensityWeightedRegressor(Ridge(), weighter=LDSWeighter(n_bins=20)),
-        "dense": DensityWeightedRegressor(Ridge(), weighter=DenseWeighter()),
+        # the paper's strengths (the defaults are tempered for overall safety)
+        "lds": DensityWeightedRegressor(Ridge(), weighter=LDSWeighter(n_bins=20, alpha=0.5)),
+        "dense": DensityWeightedRegressor(Ridge(), weighter=DenseWeighter(alpha=1.0)),
     }.items():
         pred = model.fit(X_train, y_train).predict(X_test)
         few = shot_metrics(
@@ -404,3 +406,91 @@ def test_dense_max_weight_caps_and_keeps_the_mean():
     weights = DenseWeighter(alpha=5.0, epsilon=0.01).fit_transform(Y_EXP)
     assert weights.max() == pytest.approx(10.0) and weights.mean() == pytest.approx(1.0)
     assert DenseWeighter(alpha=5.0, max_weight=3.0).fit_transform(Y_EXP).max() <= 3.0 + 1e-12
+
+
+# ------------------------------------------------ long-tailed targets (issue 15.3)
+Y_REPRODUCER = np.r_[np.random.default_rng(0).exponential(1, 3000), 150.0, -150.0]
+
+
+def test_two_extremes_no_longer_own_the_bins_or_the_weights():
+    # Before: 50 equal-width bins over [-150, 150] held every inlier in 2 bins and the two
+    # extremes got weight 56 each (of mean 1).
+    weighter = LDSWeighter().fit(Y_REPRODUCER)
+    weights = weighter.transform(Y_REPRODUCER)
+    assert np.all(np.isfinite(weights)) and np.all(weights > 0)
+    assert weights.mean() == pytest.approx(1.0)
+    assert weights[-2:].max() <= 10.0 + 1e-12
+    inlier_bins = weighter.label_density_.flat_bin_index(Y_REPRODUCER[:-2])
+    assert len(np.unique(inlier_bins)) >= 40
+    # the paper's strength on the same bins: the extremes sit at the cap, no higher
+    strong = LDSWeighter(alpha=1.0).fit_transform(Y_REPRODUCER)
+    assert strong[-2:] == pytest.approx([10.0, 10.0]) and strong.mean() == pytest.approx(1.0)
+    # the old defaults, for the record
+    old = LDSWeighter(n_bins=50, bin_range=None, reweight="sqrt_inv", max_weight=None)
+    assert old.fit_transform(Y_REPRODUCER)[-1] > 50
+
+
+def test_alpha_zero_is_uniform_and_the_weights_grow_with_alpha():
+    assert LDSWeighter(alpha=0.0).fit_transform(Y_EXP) == pytest.approx(np.ones(400))
+    alphas = [0.0, 0.1, 0.25, 0.5, 1.0, 2.0]
+    weights = [LDSWeighter(alpha=a, max_weight=None).fit_transform(Y_REPRODUCER) for a in alphas]
+    ratios = [w.max() / w.min() for w in weights]
+    assert np.all(np.diff(ratios) > 0)
+    # every pair keeps its order and spreads further apart: log w is linear in alpha
+    rare, common = np.argmax(weights[-1]), np.argmin(weights[-1])
+    assert np.all(np.diff([w[rare] / w[common] for w in weights]) > 0)
+    capped = [LDSWeighter(alpha=a).fit_transform(Y_REPRODUCER) for a in alphas]
+    assert np.all(np.diff([w.max() for w in capped]) >= -1e-12)
+    assert all(w.max() <= 10.0 + 1e-12 and w.mean() == pytest.approx(1.0) for w in capped)
+
+
+def test_lds_alpha_is_the_smoothed_density_to_the_power_minus_alpha():
+    weighter = LDSWeighter(n_bins=4, bin_range=(0, 4), kernel="triangular", ks=3, alpha=0.5)
+    weights = weighter.fit_transform(Y_SMALL)
+    # counts [4, 1, 0, 9] smoothed with [1/4, 1/2, 1/4], reflecting: [3.25, 1.5, 2.5, 6.75]
+    raw = np.repeat([3.25, 1.5, 6.75], [4, 1, 9]) ** -0.5
+    assert weights == pytest.approx(raw * 14 / raw.sum())
+    assert weighter.transform([3.5, 99.0]) == pytest.approx(weights[[5, 5]])
+    assert weighter.bin_weights_.shape == (4,)
+
+
+def test_fit_transform_bins_once_and_equals_fit_then_transform():
+    for y in (Y_EXP, Y_2D, Y_REPRODUCER):
+        for params in ({}, {"joint": False}, {"reweight": "inverse", "clip": (5, 1000)}):
+            weighter = LDSWeighter(**params)
+            assert weighter.fit_transform(y) == pytest.approx(clone(weighter).fit(y).transform(y))
+
+
+def test_max_weight_and_alpha_are_validated():
+    with pytest.raises(ValueError, match="max_weight"):
+        LDSWeighter(max_weight=0.5).fit(Y_EXP)
+    with pytest.raises(ValueError, match="alpha"):
+        LDSWeighter(alpha=-0.1).fit(Y_EXP)
+    with pytest.raises(ValueError, match="max_weight"):
+        DenseWeighter(max_weight=0.0).fit(Y_EXP)
+    with pytest.raises(ValueError, match="method"):
+        DenseWeighter(method="direct").fit(Y_EXP)
+    # max_weight=1 is uniform
+    assert LDSWeighter(max_weight=1.0).fit_transform(Y_EXP) == pytest.approx(np.ones(400))
+
+
+def test_default_lds_keeps_ridge_safe_on_long_tailed_targets():
+    # Measured: Ridge on make_long_tail_regression (2,000 train / 4,000 test rows), three
+    # seeds. Default LDS weights change overall test MSE by +0.3 / +1.9 / +2.0 % and few-shot
+    # MSE by -1.8 / -1.6 / -2.6 % (regions of LabelDensity() on the training targets).
+    from skdir.datasets import make_long_tail_regression
+
+    for seed in range(3):
+        X, y = make_long_tail_regression(6000, 20, random_state=seed)
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=4000, random_state=seed
+        )
+        density = LabelDensity().fit(y_train)
+        errors = []
+        for model in (Ridge(), DensityWeightedRegressor(Ridge())):
+            pred = model.fit(X_train, y_train).predict(X_test)
+            shots = shot_metrics(y_test, pred, label_density=density, metrics=("mse",))
+            errors.append((shots["all"]["mse"], shots["few"]["mse"]))
+        (all_plain, few_plain), (all_lds, few_lds) = errors
+        assert all_lds <= 1.05 * all_plain
+        assert few_lds < 0.99 * few_plain
