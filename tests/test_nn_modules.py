@@ -509,3 +509,65 @@ def test_dir_regressor_fits_the_default_network_on_its_training_rows():
     # a refit from scratch fits the statistics anew
     refit = clone(reg).fit(X + 100.0, y)
     np.testing.assert_allclose(refit.module_.center.numpy(), np.median(X + 100.0, 0), rtol=1e-4)
+
+
+# ------------------------------------------------- InteractionMLP ensembles (TabM-mini)
+def test_ensemble_members_share_all_but_adapters_and_heads():
+    torch.manual_seed(0)
+    X = _paired_blocks(n=40)
+    net = InteractionMLP(6, n_outputs=2, hidden=(5, 4), n_ensemble=3).fit_inputs(X)
+    assert set(net.adapters.unique().tolist()) <= {-1.0, 1.0}
+    assert net.adapters.shape == (3, 5) and net.head.weight.shape == (3, 4, 2)
+    members = net.eval().forward_members(X)
+    assert members.shape == (40, 3, 2)
+    # member k by hand: first layer once, adapter k, the shared rest, head k
+    first = net.trunk[0](net.inputs(X))
+    for k in range(3):
+        z = net.trunk[1:](first * net.adapters[k])
+        expected = (z @ net.head.weight[k] + net.head.bias[k]) * net.head.scale + net.head.center
+        torch.testing.assert_close(members[:, k], expected)
+    torch.testing.assert_close(net(X), members.mean(dim=1))
+    assert net.train()(X).shape == (40, 3, 2)  # training: every member's output
+    single = InteractionMLP(6, hidden=4).fit_inputs(X).eval()
+    assert single.forward_members(X).shape == (40, 1, 1)
+    with pytest.raises(ValueError, match="n_ensemble must be a positive integer"):
+        InteractionMLP(6, n_ensemble=0)
+
+
+def test_dir_regressor_trains_ensemble_members_on_their_mean_loss(regression_data):
+    X, y = regression_data(n=200)
+    params = {"max_epochs": 80, "device": "cpu", "random_state": 0, "module__hidden": (32, 32)}
+    reg = DIRRegressor(module__n_ensemble=4, **params).fit(X, y)
+    members = reg.predict_members(X)
+    assert members.shape == (4, 200)
+    mean, std = reg.predict(X, return_std=True)
+    np.testing.assert_allclose(mean, members.mean(0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(std, members.std(0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(reg.predict(X), mean, rtol=1e-5, atol=1e-6)
+    assert std.min() > 0 and np.mean((mean - y) ** 2) < 0.25 * y.var()
+    # the members disagree more far from the data than on it
+    _, far = reg.predict(10 * X, return_std=True)
+    assert far.mean() > 1.5 * std.mean()  # measured: 0.44 against 0.21
+    # same seed, same members; two targets with a target transformer in the units of y
+    again = DIRRegressor(module__n_ensemble=4, **params).fit(X, y)
+    np.testing.assert_array_equal(again.predict_members(X), members)
+    Y = np.column_stack([y, 100 * y])
+    two = DIRRegressor(module__n_ensemble=3, target_transformer=StandardScaler(), **params)
+    two.fit(X, Y)
+    assert two.predict_members(X).shape == (3, 200, 2)
+    assert (
+        two.predict(X, return_std=True)[1][:, 1].mean() > 20 * two.predict(X, True)[1][:, 0].mean()
+    )
+
+
+def test_ensemble_refuses_feature_techniques_and_single_networks_have_no_spread(
+    regression_data,
+):
+    X, y = regression_data()
+    with pytest.raises(ValueError, match="one per member"):
+        DIRRegressor(
+            module__n_ensemble=2, fds=FeatureDistributionSmoothing(), max_epochs=1, device="cpu"
+        ).fit(X, y)
+    single = DIRRegressor(max_epochs=1, device="cpu", random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="set module__n_ensemble to 2 or more"):
+        single.predict(X, return_std=True)

@@ -19,6 +19,7 @@ takes bags of fragments instead of rows: a float tensor of shape
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from numbers import Integral
 
@@ -192,6 +193,9 @@ class ScaledOutput(nn.Module):
         Width of the features ``z``.
     n_outputs : int
         Number of targets.
+    n_members : int, default=1
+        Number of ensemble members, each with its own weights and bias (the
+        centre and scale are shared).
 
     Examples
     --------
@@ -202,9 +206,16 @@ class ScaledOutput(nn.Module):
     ([20.0], [14.142135620117188])
     """
 
-    def __init__(self, in_features: int, n_outputs: int) -> None:
+    def __init__(self, in_features: int, n_outputs: int, n_members: int = 1) -> None:
         super().__init__()
-        self.linear = nn.Linear(int(in_features), int(n_outputs))
+        self.n_members = _positive_int(n_members, "n_members")
+        if self.n_members == 1:
+            self.linear = nn.Linear(int(in_features), int(n_outputs))
+        else:  # one linear layer per member, initialised as nn.Linear initialises its own
+            bound = 1.0 / math.sqrt(int(in_features))
+            shape = (self.n_members, int(in_features), int(n_outputs))
+            self.weight = nn.Parameter(torch.empty(shape).uniform_(-bound, bound))
+            self.bias = nn.Parameter(torch.empty(shape[0], shape[2]).uniform_(-bound, bound))
         self.register_buffer("center", torch.zeros(int(n_outputs)))
         self.register_buffer("scale", torch.ones(int(n_outputs)))
 
@@ -235,8 +246,15 @@ class ScaledOutput(nn.Module):
         return self
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """Return the predictions, shape ``(n, n_outputs)``."""
-        return self.linear(z) * self.scale + self.center
+        """Return the predictions: ``(n, n_outputs)``, or ``(n, n_members, n_outputs)``.
+
+        With ``n_members > 1``, ``z`` has shape ``(n, n_members, in_features)``
+        and member ``k`` reads ``z[:, k]`` with its own weights.
+        """
+        if self.n_members == 1:
+            return self.linear(z) * self.scale + self.center
+        out = torch.einsum("nki,kio->nko", z, self.weight) + self.bias
+        return out * self.scale + self.center
 
 
 class InteractionMLP(nn.Module):
@@ -311,6 +329,16 @@ class InteractionMLP(nn.Module):
         Put the output layer in units of the training targets' standard
         deviation; False keeps the linear layer's units (the output still
         starts at the mean target).
+    n_ensemble : int, default=1
+        Number of members of a parameter-efficient ensemble (TabM-mini,
+        Gorishniy, Kotelnikov & Babenko, "TabM: Advancing Tabular Deep Learning
+        with Parameter-Efficient Ensembling", ICLR 2025; the rank-1 adapters of
+        BatchEnsemble, Wen, Tran & Ba, ICLR 2020): the members share every
+        weight but a multiplicative adapter after the first hidden layer
+        (initialised to random signs) and their output layers. The prediction
+        is the members' mean; :meth:`forward_members` gives each member's, and
+        their spread is an uncertainty estimate. The first (widest) layer is
+        computed once for all members; the later ones ``n_ensemble`` times.
 
     Attributes
     ----------
@@ -362,9 +390,11 @@ class InteractionMLP(nn.Module):
         scaling: str | None = "robust",
         clip: float | None = None,
         output_scaling: bool = True,
+        n_ensemble: int = 1,
     ) -> None:
         super().__init__()
         n_features = _positive_int(n_features, "n_features")
+        self.n_ensemble = _positive_int(n_ensemble, "n_ensemble")
         sizes = _hidden_sizes(hidden)
         if not isinstance(interactions, bool):
             raise ValueError(f"interactions must be True or False, got {interactions!r}.")
@@ -387,7 +417,10 @@ class InteractionMLP(nn.Module):
         self.register_buffer("fitted", torch.tensor(False))
         width = n_features * (3 if interactions else 1)
         self.trunk = nn.Sequential(*_blocks([width, *sizes], activation, norm, dropout))
-        self.head = ScaledOutput(sizes[-1], int(n_outputs))
+        if self.n_ensemble > 1:  # TabM's random-sign initialisation of the adapters
+            signs = torch.randint(0, 2, (self.n_ensemble, sizes[0])) * 2.0 - 1.0
+            self.adapters = nn.Parameter(signs)
+        self.head = ScaledOutput(sizes[-1], int(n_outputs), self.n_ensemble)
         self.embedding_dim = sizes[-1]
 
     @property
@@ -489,12 +522,34 @@ class InteractionMLP(nn.Module):
         return torch.cat([scaled, pairs], dim=1)
 
     def features(self, X: torch.Tensor) -> torch.Tensor:
-        """Return the penultimate features ``z``."""
-        return self.trunk(self.inputs(X))
+        """Return the penultimate features: ``(n, embedding_dim)``, per member with an ensemble.
+
+        With ``n_ensemble > 1`` the shape is ``(n, n_ensemble, embedding_dim)``.
+        """
+        hidden = self.trunk[0](self.inputs(X))
+        if self.n_ensemble == 1:
+            return self.trunk[1:](hidden)
+        members = hidden[:, None, :] * self.adapters  # (n, k, width of the first layer)
+        rest = self.trunk[1:](members.reshape(-1, members.shape[-1]))
+        return rest.reshape(len(X), self.n_ensemble, -1)
+
+    def forward_members(self, X: torch.Tensor) -> torch.Tensor:
+        """Return every member's predictions, shape ``(n, n_ensemble, n_outputs)``."""
+        out = self.head(self.features(X))
+        return out if self.n_ensemble > 1 else out[:, None, :]
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        """Return the predictions, shape ``(n, n_outputs)``."""
-        return self.head(self.features(X))
+        """Return the predictions: ``(n, n_outputs)``, the members' mean in evaluation.
+
+        With ``n_ensemble > 1`` a module in training mode returns every
+        member's predictions, ``(n, n_ensemble, n_outputs)``: each member is
+        trained on its own loss (:class:`DIRRegressor` averages the members'
+        losses).
+        """
+        members = self.forward_members(X)
+        if self.n_ensemble > 1 and self.training:
+            return members
+        return members.mean(dim=1)
 
 
 def _modality_slices(

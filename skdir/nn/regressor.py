@@ -105,6 +105,11 @@ class _FitModuleInputs(Callback):
         module.fit_inputs(X["X"] if isinstance(X, Mapping) else X, y)
 
 
+def _n_members(module: Any) -> int:
+    """Return the number of ensemble members of a module (1 unless it has ``n_ensemble``)."""
+    return int(getattr(module, "n_ensemble", 1))
+
+
 def _never(_: Any) -> bool:
     return False
 
@@ -655,19 +660,33 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
         NeuralNetRegressor.partial_fit(self, X, y, epochs=int(epochs))
         return self
 
-    def predict(self, X: ArrayLike) -> NDArray[np.float64]:
-        """Predict targets.
+    def predict(
+        self, X: ArrayLike, return_std: bool = False
+    ) -> NDArray[np.float64] | tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Predict targets (and the spread of an ensemble network's members).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Inputs.
+        return_std : bool, default=False
+            Also return the standard deviation (``ddof=0``) of the members'
+            predictions of a module with ``n_ensemble > 1`` (e.g.
+            ``module__n_ensemble=8``), per sample and target. A single network
+            has no spread: then this raises a ValueError.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets), float64
-            Predictions in the shape of the ``y`` given to ``fit``.
+            Predictions in the shape of the ``y`` given to ``fit`` (an
+            ensemble's: the mean of its members' outputs).
+        y_std : ndarray of the same shape
+            The members' spread (only with ``return_std=True``), in the units of
+            ``y``.
         """
+        if return_std:
+            members = self.predict_members(X)
+            return members.mean(axis=0), members.std(axis=0)
         check_is_fitted(self, "n_outputs_")
         X = self._validate_X(X, reset=False)
         chunks = [
@@ -680,6 +699,46 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
                 self.target_transformer_.inverse_transform(y_pred), dtype=np.float64
             ).reshape(len(X), self.n_outputs_)
         return y_pred[:, 0] if self.y_ndim_ == 1 else y_pred
+
+    def predict_members(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Return every ensemble member's predictions, ``(n_members, n_samples[, n_targets])``.
+
+        For a module with ``n_ensemble > 1`` (its ``forward_members``); the
+        shape follows :meth:`skdir.ensemble.BaggedRegressor.predict_members`.
+        With a ``target_transformer`` each member's predictions are transformed
+        back.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        predictions : ndarray of shape (n_members, n_samples) or (n_members, n_samples, n_targets)
+            Float64 predictions of every member.
+        """
+        check_is_fitted(self, "n_outputs_")
+        k = _n_members(self.module_)
+        if k < 2 or not hasattr(self.module_, "forward_members"):
+            raise ValueError(
+                f"{type(self.module_).__name__} is one network, with no members to spread: "
+                "set module__n_ensemble to 2 or more (module='interaction_mlp'), or wrap "
+                "the regressor in skdir.ensemble.BaggedRegressor."
+            )
+        X = self._validate_X(X, reset=False)
+        self._set_training(False)
+        with torch.no_grad():
+            chunks = [
+                self.module_.forward_members(torch.as_tensor(X[i : i + 4096]).to(self._device))
+                for i in range(0, len(X), 4096)
+            ]
+        out = torch.cat(chunks).cpu().numpy().astype(np.float64)  # (n, k, n_outputs)
+        out = out.transpose(1, 0, 2).reshape(k * len(X), self.n_outputs_)
+        if self.target_transformer_ is not None:
+            out = np.asarray(self.target_transformer_.inverse_transform(out), dtype=np.float64)
+        out = out.reshape(k, len(X), self.n_outputs_)
+        return out[:, :, 0] if self.y_ndim_ == 1 else out
 
     def transform_features(self, X: ArrayLike) -> NDArray[np.float32]:
         """Return the penultimate features ``z`` of the trained network (before FDS).
@@ -899,6 +958,12 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
                 with torch.no_grad():  # start from the mean target, not from 0
                     head.bias.copy_(torch.as_tensor(offset, dtype=head.bias.dtype))
         fds = getattr(self, "fds_", None)
+        if _n_members(self.module_) > 1 and (fds is not None or self._needs()):
+            raise ValueError(
+                "fds and the regularisers act on one network's features; with "
+                f"module__n_ensemble={_n_members(self.module_)} there are one per member. Use "
+                "n_ensemble=1 with them, or skdir.ensemble.BaggedRegressor for an ensemble."
+            )
         needed = ["features", "head"] if fds is not None or "features" in self._needs() else []
         if fds is not None:
             needed.append("embedding_dim")
@@ -993,7 +1058,7 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
         device = self._device
         features = to_tensor(x, device=device)
         module = self.module_
-        if not (hasattr(module, "features") and hasattr(module, "head")):
+        if _n_members(module) > 1 or not (hasattr(module, "features") and hasattr(module, "head")):
             return module(features, **fit_params)
         z = module.features(features, **fit_params)
         calibrated = z  # regularisers see the features before FDS
@@ -1015,7 +1080,13 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
             if isinstance(X, Mapping) and "sample_weight" in X:
                 weight = to_tensor(X["sample_weight"], device=self._device)
             batch = TrainingBatch(X=None, y=to_tensor(y_true, device=self._device), weight=weight)
-        loss = self.criterion_(pred, batch.y, batch.weight)
+        if pred.ndim == 3:  # ensemble members, each trained on its own loss
+            losses = [
+                self.criterion_(pred[:, k], batch.y, batch.weight) for k in range(pred.shape[1])
+            ]
+            loss = torch.stack(losses).mean()
+        else:
+            loss = self.criterion_(pred, batch.y, batch.weight)
         if training:
             batch.pred, batch.features = pred, z
             for regularizer in self._active_regularizers():
