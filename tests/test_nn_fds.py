@@ -10,7 +10,7 @@ from skdir.nn.fds import FDSLayer, FDSUpdate, FeatureDistributionSmoothing
 
 
 def _layer(**kwargs):
-    params = {"n_bins": 3, "embedding_dim": 2, "var_floor": 0.0, "shrinkage": 0.0}
+    params = {"n_bins": 3, "embedding_dim": 2, "var_floor": 0.0, "shrinkage": 0.0, "min_count": 1}
     params.update(kwargs)
     return FDSLayer(**params)
 
@@ -247,3 +247,57 @@ def test_component_needs_a_feature_module():
     )
     with pytest.raises(ValueError, match=r"need a module with features\(X\), head\(z\)"):
         reg.fit(X, y)
+
+
+# ------------------------------------------------------- near-empty bins (issue 15.3)
+def test_single_sample_bins_fall_back_to_global_statistics_by_hand():
+    # bins: 0 holds three samples, 2 holds one (min_count=2), 1 none
+    fds = FDSLayer(n_bins=3, embedding_dim=2, var_floor=0.5, shrinkage=0.0)
+    assert fds.min_count == 2
+    fds(Z, BINS, epoch=0)
+    fds.update_statistics(epoch=0, smooth=lambda a: a.mean(0, keepdims=True).repeat(3, 0))
+    # all four samples: mean (4.75, 1.25), unbiased variance (14.25, 4.9167)
+    global_mean = np.array([4.75, 1.25])
+    global_var = np.array([(3.75**2 + 1.75**2 + 0.25**2 + 5.25**2) / 3, 14.75 / 3])
+    np.testing.assert_allclose(fds.running_mean[0].numpy(), [3.0, 2.0], rtol=1e-6)
+    np.testing.assert_allclose(fds.running_var[0].numpy(), [4.0, 4.0], rtol=1e-6)
+    # bin 2 (one sample, variance undefined) takes the global statistics, not (10, -1) and 0
+    np.testing.assert_allclose(fds.running_mean[2].numpy(), global_mean, rtol=1e-6)
+    np.testing.assert_allclose(fds.running_var[2].numpy(), global_var, rtol=1e-5)
+    # the smoothed statistics (here: the mean over the three bins) are finite, and the
+    # single sample's features are left as they are, while bin 0 is calibrated
+    assert torch.isfinite(fds.smoothed_var).all()
+    z = torch.tensor([[10.0, -1.0], [5.0, 4.0]])
+    out = fds(z, torch.tensor([2, 0]), epoch=1)
+    torch.testing.assert_close(out[0], z[0])
+    smoothed_mean = (np.array([3.0, 2.0]) + 2 * global_mean) / 3
+    smoothed_var = (np.array([4.0, 4.0]) + 2 * global_var) / 3
+    ratio = np.clip(smoothed_var / 4.0, 0.1, 10.0)
+    expected = (np.array([5.0, 4.0]) - [3.0, 2.0]) * np.sqrt(ratio) + smoothed_mean
+    np.testing.assert_allclose(out[1].numpy(), expected, rtol=1e-5)
+    # once the bin holds two or more samples in an epoch it gets statistics of its own
+    # (epoch 1 recorded (10, -1) above and these two: mean (10, -1), count 3)
+    fds(torch.tensor([[9.0, 0.0], [11.0, -2.0]]), torch.tensor([2, 2]), epoch=1)
+    fds.update_statistics(epoch=1)
+    np.testing.assert_allclose(
+        fds.running_mean[2].numpy(), 0.1 * np.array([10.0, -1.0]) + 0.9 * global_mean, rtol=1e-5
+    )
+    assert float(fds.bin_count[2]) == 3
+    with pytest.raises(ValueError, match="min_count"):
+        FDSLayer(n_bins=3, embedding_dim=2, min_count=0)
+
+
+def test_fds_on_long_tailed_targets_stays_finite_and_predicts():
+    from skdir.datasets import make_long_tail_regression
+
+    X, y = make_long_tail_regression(200, 6, outlier_fraction=0.03, random_state=0)
+    reg = _frozen_fds_regressor(n_bins=50, max_epochs=3, var_floor=1e-4, lr=1e-3).fit(X, y)
+    layer = reg.feature_smoothing_
+    counts = reg.fds_.label_density_.counts_
+    assert (counts == 1).any()  # single-sample bins exist
+    single = np.flatnonzero(counts == 1)
+    assert torch.equal(layer._scale[single], torch.ones(len(single), layer.embedding_dim))
+    for buffer in (layer.smoothed_mean, layer.smoothed_var, layer._scale, layer._shift):
+        assert torch.isfinite(buffer).all()
+    assert np.all(np.isfinite(reg.predict(X)))
+    assert reg.fds_.min_count == 2 and layer.min_count == 2

@@ -76,6 +76,19 @@ class FeatureDistributionSmoothing(BaseEstimator):
         Pseudo-count with which each bin's epoch statistics are shrunk toward
         the statistics of all samples (sparse bins of small data); 0 switches
         it off.
+    min_count : int, default=2
+        Bins with fewer training samples in an epoch have no statistics of their
+        own: they take the statistics of all samples (so that they do not pull
+        their neighbours' smoothed statistics around) and their features are not
+        calibrated. ``1`` keeps single-sample bins (variance 0 before the floor),
+        the behaviour before version 0.2.
+
+    Notes
+    -----
+    The bins are those of :class:`~skdir.density.LabelDensity` with its default
+    robust range: a few extreme targets beyond the fences share the first or
+    last bin instead of stretching the 50 equal-width bins over a range where
+    every other target falls into one or two bins.
 
     Examples
     --------
@@ -103,6 +116,7 @@ class FeatureDistributionSmoothing(BaseEstimator):
         "clip": [tuple, list],
         "var_floor": [Interval(Real, 0, None, closed="left")],
         "shrinkage": [Interval(Real, 0, None, closed="left")],
+        "min_count": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -119,6 +133,7 @@ class FeatureDistributionSmoothing(BaseEstimator):
         clip: tuple[float, float] = (0.1, 10.0),
         var_floor: float = 1e-4,
         shrinkage: float = 2.0,
+        min_count: int = 2,
     ) -> None:
         self.n_bins = n_bins
         self.bin_width = bin_width
@@ -131,6 +146,7 @@ class FeatureDistributionSmoothing(BaseEstimator):
         self.clip = clip
         self.var_floor = var_floor
         self.shrinkage = shrinkage
+        self.min_count = min_count
 
     def check(self) -> None:
         """Validate the parameters; raise a ValueError naming the bad one and the fix."""
@@ -189,6 +205,7 @@ class FeatureDistributionSmoothing(BaseEstimator):
             clip=tuple(self.clip),
             var_floor=self.var_floor,
             shrinkage=self.shrinkage,
+            min_count=self.min_count,
         )
 
     def smooth(self, per_bin: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -240,6 +257,11 @@ class FDSLayer(nn.Module):
       epoch, ``(n_b * s_b + shrinkage * s_all) / (n_b + shrinkage)``, and variances
       are floored at ``var_floor``. Bins never seen start from the global
       statistics; bins absent from an epoch keep their running statistics.
+    - A bin with fewer than ``min_count`` samples in an epoch (one sample has no
+      variance, two have a very noisy one) takes the global statistics of the
+      epoch as its own, so that it does not pull its neighbours' smoothed
+      statistics around, and its features are left uncalibrated (scale 1,
+      shift 0) until it holds ``min_count`` samples in an epoch.
     - From epoch ``start_smooth`` on, training features are calibrated; dimensions
       whose running variance is 0 (only possible with ``var_floor=0``) are left
       unchanged. In evaluation mode the layer is the identity.
@@ -264,12 +286,15 @@ class FDSLayer(nn.Module):
     shrinkage : float, default=0.0
         Pseudo-count of the global statistics mixed into each bin's epoch
         statistics.
+    min_count : int, default=2
+        Fewest samples of a bin in an epoch for statistics (and a calibration)
+        of its own; ``1`` treats single samples as bins (variance 0).
 
     Examples
     --------
     >>> import torch
     >>> from skdir.nn.fds import FDSLayer
-    >>> fds = FDSLayer(n_bins=2, embedding_dim=1, var_floor=0.0)
+    >>> fds = FDSLayer(n_bins=2, embedding_dim=1, var_floor=0.0, min_count=1)
     >>> z, bins = torch.tensor([[1.0], [3.0], [10.0]]), torch.tensor([0, 0, 1])
     >>> _ = fds(z, bins, epoch=0)
     >>> fds.update_statistics(epoch=0)
@@ -287,6 +312,7 @@ class FDSLayer(nn.Module):
         clip: tuple[float, float] = (0.1, 10.0),
         var_floor: float = 1e-4,
         shrinkage: float = 0.0,
+        min_count: int = 2,
     ) -> None:
         super().__init__()
         if not 0.0 <= momentum < 1.0:
@@ -298,6 +324,11 @@ class FDSLayer(nn.Module):
             )
         if var_floor < 0 or shrinkage < 0:
             raise ValueError("FDS var_floor and shrinkage must be non-negative.")
+        if int(min_count) != min_count or min_count < 1:
+            raise ValueError(
+                f"FDS min_count must be an integer >= 1 (the fewest samples of a bin with "
+                f"statistics of its own), got {min_count!r}."
+            )
         self.n_bins = int(n_bins)
         self.embedding_dim = int(embedding_dim)
         self.momentum = float(momentum)
@@ -306,6 +337,7 @@ class FDSLayer(nn.Module):
         self.clip = (float(low), float(high))
         self.var_floor = float(var_floor)
         self.shrinkage = float(shrinkage)
+        self.min_count = int(min_count)
         shape = (self.n_bins, self.embedding_dim)
         self.register_buffer("running_mean", torch.zeros(shape))
         self.register_buffer("running_var", torch.ones(shape))
@@ -315,6 +347,8 @@ class FDSLayer(nn.Module):
         # the calibration as one affine map per bin: z * scale + shift
         self.register_buffer("_scale", torch.ones(shape))
         self.register_buffer("_shift", torch.zeros(shape))
+        # samples per bin in the last epoch that saw the bin (reliable: >= min_count)
+        self.register_buffer("bin_count", torch.zeros(self.n_bins), persistent=False)
         # per bin: [sum of z, sum of z * z, count], accumulated over the epoch
         self.register_buffer(
             "_moments",
@@ -366,8 +400,9 @@ class FDSLayer(nn.Module):
     def _update_calibration(self) -> None:
         var = self.running_var
         ratio = (self.smoothed_var / var.clamp_min(1e-30)).clamp(*self.clip)
-        scale = torch.where(var > 0, ratio.sqrt(), torch.ones_like(var))
-        shift = torch.where(var > 0, self.smoothed_mean - self.running_mean * scale, 0.0)
+        active = (var > 0) & (self.bin_count >= self.min_count)[:, None]
+        scale = torch.where(active, ratio.sqrt(), torch.ones_like(var))
+        shift = torch.where(active, self.smoothed_mean - self.running_mean * scale, 0.0)
         self._scale.copy_(scale)
         self._shift.copy_(shift)
 
@@ -409,7 +444,11 @@ class FDSLayer(nn.Module):
             k = self.shrinkage
             mean = (n * mean + k * global_mean) / (n + k)
             var = (n * var + k * global_var) / (n + k)
+        sparse = count < self.min_count  # no statistics of their own: the global ones
+        mean = torch.where(sparse[:, None], global_mean.expand_as(mean), mean)
+        var = torch.where(sparse[:, None], global_var.expand_as(var), var)
         var = var.clamp_min(self.var_floor)
+        self.bin_count[present] = count[present].to(self.bin_count.dtype)
         mean, var = mean.to(self.running_mean.dtype), var.to(self.running_var.dtype)
         if not self.ready:
             self.running_mean.copy_(global_mean.expand_as(mean))
