@@ -447,3 +447,66 @@ def test_unknown_schedule_is_refused(regression_data):
     X, y = regression_data()
     with pytest.raises(ValueError, match="lr_schedule"):
         DIRRegressor(lr_schedule="linear", max_epochs=1, device="cpu").fit(X, y)
+
+
+# ------------------------------------------- per-batch bookkeeping (issue 15.4)
+def test_the_lean_training_loop_keeps_skorchs_history_hooks_and_modes(
+    regression_data, fast_params
+):
+    # the training loop over tensor batches skips the callbacks' empty per-batch hooks,
+    # writes the history rows directly and sets train/eval modes only where they differ;
+    # the history, the hooks a callback defines and the modules' modes are skorch's
+    from skorch.callbacks import Callback
+
+    class Hooks(Callback):
+        def initialize(self):
+            self.calls = {"on_batch_begin": 0, "on_batch_end": 0, "on_grad_computed": 0}
+            self.all_training = []
+            return self
+
+        def on_batch_begin(self, net, training=False, **kwargs):
+            self.calls["on_batch_begin"] += 1
+            if training:  # a submodule left in eval mode is put back by the step
+                net.module_.trunk[-1].eval()
+
+        def on_batch_end(self, net, **kwargs):
+            self.calls["on_batch_end"] += 1
+
+        def on_grad_computed(self, net, named_parameters, **kwargs):
+            self.calls["on_grad_computed"] += 1
+            modules = [*net.module_.modules(), net.criterion_]
+            self.all_training.append(all(m.training for m in modules))
+
+    X, y = regression_data()
+    params = {**fast_params, "max_epochs": 3}
+    hooks = Hooks()
+    fast = DIRRegressor(**params, callbacks=[("hooks", hooks)]).fit(X, y)
+    loader = DIRRegressor(**params, iterator_train__num_workers=0, iterator_valid__num_workers=0)
+    loader.fit(X, y)
+    for key in ("train_loss", "train_batch_size", "valid_loss", "valid_batch_size"):
+        np.testing.assert_array_equal(
+            np.asarray(fast.history[:, "batches", :, key], dtype=float),
+            np.asarray(loader.history[:, "batches", :, key], dtype=float),
+        )
+    assert fast.history[:, "train_batch_count"] == loader.history[:, "train_batch_count"]
+    n_batches = sum(fast.history[:, "train_batch_count"])
+    n_valid = sum(fast.history[:, "valid_batch_count"])
+    assert hooks.calls == {
+        "on_batch_begin": n_batches + n_valid,
+        "on_batch_end": n_batches + n_valid,
+        "on_grad_computed": n_batches,
+    }
+    assert len(hooks.all_training) == n_batches and all(hooks.all_training)
+    assert not fast.module_.training  # the last validation pass set evaluation mode
+
+
+def test_a_hook_set_on_a_callback_instance_is_still_called(regression_data, fast_params):
+    from skorch.callbacks import Callback
+
+    seen = []
+    callback = Callback()
+    callback.on_batch_end = lambda net, **kwargs: seen.append(kwargs["training"])
+    X, y = regression_data()
+    net = DIRRegressor(**{**fast_params, "max_epochs": 1}, callbacks=[("spy", callback)])
+    net.fit(X, y)
+    assert seen.count(True) == net.history[-1, "train_batch_count"] and False in seen

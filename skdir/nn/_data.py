@@ -48,7 +48,7 @@ class TensorBatches:
     skorch's default path builds every batch one row at a time from the
     dataset's dict of arrays (``X``, weights, bins) and collates the rows; here
     the arrays become tensors once (on the training device) and each batch is
-    one index operation. The random draws match a ``DataLoader`` with
+    one ``index_select`` per array. The random draws match a ``DataLoader`` with
     ``RandomSampler`` exactly (one base seed per pass, then the sampler's seed
     and permutation), so training is bit-identical to skorch's iterator.
 
@@ -89,18 +89,17 @@ class TensorBatches:
             generator = torch.Generator()
             generator.manual_seed(seed)
             rows = rows[torch.randperm(len(rows), generator=generator)]
-        for start in range(0, len(rows), max(self.batch_size, 1)):
-            index = rows[start : start + self.batch_size].to(self._device())
-            if isinstance(self.X, dict):
-                Xi = {key: value[index] for key, value in self.X.items()}
-            else:
-                Xi = self.X[index]
-            yi = torch.zeros(len(index)) if self.y is None else self.y[index]
-            yield Xi, yi
-
-    def _device(self) -> torch.device:
         first = next(iter(self.X.values())) if isinstance(self.X, dict) else self.X
-        return first.device
+        rows = rows.to(first.device)
+        for start in range(0, len(rows), max(self.batch_size, 1)):
+            index = rows[start : start + self.batch_size]
+            # index_select gathers rows several times faster than X[index]
+            if isinstance(self.X, dict):
+                Xi = {key: value.index_select(0, index) for key, value in self.X.items()}
+            else:
+                Xi = self.X.index_select(0, index)
+            yi = torch.zeros(len(index)) if self.y is None else self.y.index_select(0, index)
+            yield Xi, yi
 
 
 def reject_3d(X: Any) -> None:

@@ -1,4 +1,4 @@
-"""Device, seeding and pickling of :class:`~skdir.nn.DIRRegressor`."""
+"""Device, seeding, per-batch bookkeeping and pickling of :class:`~skdir.nn.DIRRegressor`."""
 
 from __future__ import annotations
 
@@ -7,8 +7,14 @@ from typing import Any
 
 import torch
 from sklearn.utils import check_random_state
+from skorch.callbacks import Callback
+
+from ._data import TensorBatches
 
 __all__ = ["RuntimeMixin", "check_device"]
+
+#: The callback hooks skorch calls at every training batch.
+_BATCH_HOOKS = frozenset({"on_batch_begin", "on_batch_end", "on_grad_computed"})
 
 
 def check_device(device: Any) -> None:
@@ -90,6 +96,86 @@ class RuntimeMixin:
     def _initialize_criterion(self, reason=None):
         with self._device_resolved():
             return super()._initialize_criterion(reason=reason)
+
+    def _set_training(self, training: bool = True) -> None:
+        """Set training or evaluation mode on the modules and criteria not already in it.
+
+        skorch calls this at every batch, and ``module.train(mode)`` walks the
+        module tree setting every flag (a noticeable share of a small network's
+        step); here a module whose submodules all have the requested mode is
+        left alone, so that the outcome is skorch's: every submodule in
+        ``training`` mode.
+        """
+        for name in self._modules + self._criteria:
+            module = getattr(self, name + "_")
+            if isinstance(module, torch.nn.Module) and any(
+                sub.training != training for sub in module.modules()
+            ):
+                module.train(training)
+
+    def notify(self, method_name: str, **cb_kwargs: Any) -> None:
+        """Call the net's and the callbacks' hook ``method_name`` (see skorch).
+
+        At the per-batch hooks (``on_batch_begin``, ``on_batch_end``,
+        ``on_grad_computed``) a callback that keeps :class:`skorch.callbacks.Callback`'s
+        empty method is skipped instead of called; the other hooks and every
+        callback that defines the hook are called as skorch does, in order.
+
+        Parameters
+        ----------
+        method_name : str
+            The hook, such as ``"on_epoch_end"``.
+        **cb_kwargs : dict
+            Arguments of the hook.
+        """
+        if method_name not in _BATCH_HOOKS:
+            super().notify(method_name, **cb_kwargs)
+            return
+        getattr(self, method_name)(self, **cb_kwargs)
+        empty = getattr(Callback, method_name)
+        for _, callback in self.callbacks_:
+            hook = getattr(callback, method_name)
+            if getattr(hook, "__func__", None) is not empty:
+                hook(self, **cb_kwargs)
+
+    def run_single_epoch(
+        self, iterator: Any, training: bool, prefix: str, step_fn: Any, **fit_params: Any
+    ) -> None:
+        """Run one training or validation pass over ``iterator`` (see skorch).
+
+        Over :class:`~skdir.nn._data.TensorBatches` the batch size is the
+        length of the batch's targets and the batch's row of the history is
+        written directly, instead of measuring every array of the input dict
+        and indexing the history anew for each entry; the hooks, steps and
+        history entries are skorch's.
+
+        Parameters
+        ----------
+        iterator : iterable or None
+            The batches; None skips the pass.
+        training : bool
+            Whether this is the training pass.
+        prefix : str
+            ``"train"`` or ``"valid"``: the prefix of the history entries.
+        step_fn : callable
+            Called on every batch; returns a dict with ``"loss"``.
+        **fit_params : dict
+            Passed to ``step_fn``.
+        """
+        if not isinstance(iterator, TensorBatches):
+            super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+            return
+        loss_key, size_key = prefix + "_loss", prefix + "_batch_size"
+        batch_count = 0
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            row = list.__getitem__(self.history, -1)["batches"][-1]  # History is a list
+            row[loss_key] = step["loss"].item()
+            row[size_key] = len(batch[1])
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+            batch_count += 1
+        self.history.record(prefix + "_batch_count", batch_count)
 
     def load_params(self, *args: Any, **kwargs: Any) -> None:
         """Load parameters saved by ``save_params`` (see skorch)."""
