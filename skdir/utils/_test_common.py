@@ -183,3 +183,25 @@ EXPECTED_FAILED_CHECKS["BaggedRegressor"] = {
     "check_sample_weight_equivalence_on_dense_data": _FOLDS_NOT_COUNTS,
     "check_sample_weight_equivalence_on_sparse_data": _FOLDS_NOT_COUNTS,
 }
+
+
+def _auto_params() -> dict[str, Any]:
+    """skdir.auto.AutoDIRRegressor test instance: the fast preset on two ridge candidates.
+
+    The preset's HistGradientBoosting and network candidates would make the ~50 checks
+    take minutes; their own fits are checked through their estimators and in test_auto.py.
+    """
+    return {
+        "preset": "fast",
+        "candidates": ["ridge", "ridge+lds"],
+        "n_folds": 3,
+        "random_state": 0,
+    }
+
+
+INIT_PARAMS["AutoDIRRegressor"] = _auto_params()
+EXPECTED_FAILED_CHECKS["AutoDIRRegressor"] = {
+    "check_regressor_multioutput": (
+        "the check fits 5 targets; the label density of the region errors covers at most two."
+    ),
+}
