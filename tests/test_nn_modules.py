@@ -571,3 +571,20 @@ def test_ensemble_refuses_feature_techniques_and_single_networks_have_no_spread(
     single = DIRRegressor(max_epochs=1, device="cpu", random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="set module__n_ensemble to 2 or more"):
         single.predict(X, return_std=True)
+
+
+def test_interaction_range_keeps_only_pairs_in_the_correlation_range():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(400, 2))
+    X = np.column_stack([a, a[:, 0] + 0.1 * rng.normal(size=400), a[:, 1] + rng.normal(size=400)])
+    # partners: 0 <-> 2 at |r| ~ 0.995, 1 <-> 3 at |r| ~ 0.71
+    net = InteractionMLP(4, hidden=4, interaction_range=(0.2, 0.9)).fit_inputs(X)
+    assert net.partner.tolist() == [2, 3, 0, 1]
+    assert net.pair_mask.tolist() == [0, 1, 0, 1] * 2
+    u = net.inputs(torch.as_tensor(X, dtype=torch.float32))
+    assert (u[:, [4, 6, 8, 10]] == 0).all() and (u[:, [5, 7, 9, 11]].std(0) > 0.5).all()
+    everything = InteractionMLP(4, hidden=4).fit_inputs(X)
+    assert everything.pair_mask.tolist() == [1] * 8
+    for bad in [(0.5, 0.2), (0.1,), (-0.1, 0.5), "low"]:
+        with pytest.raises(ValueError, match="interaction_range must be None or"):
+            InteractionMLP(4, interaction_range=bad)

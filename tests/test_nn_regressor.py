@@ -24,10 +24,10 @@ from skdir.weighting import LDSWeighter
 def test_lds_weights_reach_the_training_loss(regression_data, fixed_net):
     X, y = regression_data()
     plain = fixed_net().fit(X, y)
-    weighted = fixed_net(weighter=LDSWeighter(n_bins=6)).fit(X, y)
+    weighted = fixed_net(weighter=LDSWeighter(n_bins=6, alpha=1.0)).fit(X, y)
     pred = plain.predict(X)
     np.testing.assert_allclose(weighted.predict(X), pred)  # same initial network
-    w = LDSWeighter(n_bins=6).fit_transform(y)  # exactly the weighting module's weights
+    w = LDSWeighter(n_bins=6, alpha=1.0).fit_transform(y)  # exactly the weighting module's weights
     np.testing.assert_allclose(w, weighted.weighter_.transform(y))
     assert w.std() > 0.1
     loss_plain = plain.history[-1, "train_loss"]
