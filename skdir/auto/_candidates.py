@@ -12,6 +12,7 @@ passes the left-out fold to it.
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -167,7 +168,10 @@ class _Candidate(RegressorMixin, BaseEstimator):
             callbacks: list[Callable] = []
             kw: dict[str, Any] = {}
             if eval_set is not None:
-                kw["eval_set"] = [eval_set]
+                if "eval_X" in inspect.signature(learner.fit).parameters:  # LightGBM >= 4.6
+                    kw.update(eval_X=(eval_set[0],), eval_y=(eval_set[1],))
+                else:
+                    kw["eval_set"] = [eval_set]
                 callbacks.append(lightgbm.early_stopping(STOPPING_ROUNDS, verbose=False))
             if deadline is not None:
                 callbacks.append(_LightGBMTimeLimit(deadline))
