@@ -75,6 +75,7 @@ PUBLIC_MODULES = [
     "skdir.model_selection",
     "skdir.datasets",
     "skdir.plotting",
+    "skdir.auto",
 ]
 
 
