@@ -42,18 +42,23 @@ def build_models(
     bags: bool = False,
     n_targets: int = 1,
     random_state: int = 0,
-    max_epochs: int = 200,
+    max_epochs: int = 256,
 ) -> dict[str, Any]:
     """Build the models that ``skdir demo`` and ``skdir benchmark`` compare.
 
     Parameters
     ----------
     suite : {"quick", "full"}, default="quick"
-        ``"quick"``: HistGradientBoosting, a vanilla MLP, the MLP with FDS, and the
-        full DIR pipeline (SMOGN + LDS + FDS); the DIR networks learn targets
+        ``"quick"``: the recommended model,
+        :class:`~skdir.auto.AutoDIRRegressor` (preset ``"fast"``: ridge,
+        HistGradientBoosting and the default network, plain and with LDS weights,
+        as 3-fold bags chosen on out-of-fold balanced error), then the hand-built
+        alternatives: HistGradientBoosting, the default network
+        (:class:`~skdir.nn.DIRRegressor`), the network with FDS, and the full DIR
+        pipeline (SMOGN + LDS + FDS); the DIR networks learn targets
         normalised by :class:`~skdir.target.TargetDistributionNormalizer` given as
         their ``target_transformer`` (module docstring). ``"full"`` adds ridge,
-        HistGradientBoosting with LDS sample weights, and the DIR MLP with LDS + FDS
+        HistGradientBoosting with LDS sample weights, and the network with LDS + FDS
         but no SMOGN.
     bags : bool, default=False
         Inputs are bags of fragments: every model starts with a
@@ -62,7 +67,7 @@ def build_models(
         Number of targets (tree and linear models are wrapped per target).
     random_state : int, default=0
         Seed of every model.
-    max_epochs : int, default=200
+    max_epochs : int, default=256
         Most epochs of the networks (they stop early on a validation split).
 
     Returns
@@ -74,7 +79,7 @@ def build_models(
     --------
     >>> from skdir.cli import build_models
     >>> list(build_models("quick"))
-    ['HistGradientBoosting', 'MLP', 'MLP+FDS', 'MLP+SMOGN+LDS+FDS']
+    ['AutoDIR', 'HistGradientBoosting', 'Network', 'Network+FDS', 'Network+SMOGN+LDS+FDS']
     """
     from imblearn.pipeline import make_pipeline
     from sklearn.base import clone
@@ -83,6 +88,7 @@ def build_models(
     from sklearn.multioutput import MultiOutputRegressor
     from sklearn.preprocessing import StandardScaler
 
+    from .auto import AutoDIRRegressor
     from .nn import DIRRegressor, FeatureDistributionSmoothing
     from .resampling import SMOGN
     from .target import TargetDistributionNormalizer
@@ -107,12 +113,14 @@ def build_models(
         )
 
     hgb = HistGradientBoostingRegressor(random_state=random_state)
+    auto = AutoDIRRegressor("fast", random_state=random_state)
     models = {
+        "AutoDIR": make_pipeline(*first_steps(), auto),
         "HistGradientBoosting": make_pipeline(*first_steps(), per_target(hgb)),
-        "MLP": make_pipeline(
+        "Network": make_pipeline(
             *first_steps(), StandardScaler(), net(target_transformer=StandardScaler())
         ),
-        "MLP+FDS": make_pipeline(
+        "Network+FDS": make_pipeline(
             *first_steps(),
             StandardScaler(),
             net(
@@ -120,7 +128,7 @@ def build_models(
                 target_transformer=TargetDistributionNormalizer(),
             ),
         ),
-        "MLP+SMOGN+LDS+FDS": make_pipeline(
+        "Network+SMOGN+LDS+FDS": make_pipeline(
             *first_steps(),
             StandardScaler(),
             # the CLI runs on any data: a rare segment smaller than k_neighbors + 1 rows
@@ -139,7 +147,7 @@ def build_models(
             *first_steps(),
             DensityWeightedRegressor(per_target(clone(hgb)), weighter=LDSWeighter()),
         )
-        models["MLP+LDS+FDS"] = make_pipeline(
+        models["Network+LDS+FDS"] = make_pipeline(
             *first_steps(),
             StandardScaler(),
             net(

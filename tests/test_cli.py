@@ -87,10 +87,11 @@ def test_benchmark_end_to_end(tmp_path, capsys):
     assert main(["benchmark", "--data", str(path), "--target", "score", "--out", str(out)]) == 0
     results = json.loads((out / "results.json").read_text())
     assert set(results["reports"]) == {
+        "AutoDIR",
         "HistGradientBoosting",
-        "MLP",
-        "MLP+FDS",
-        "MLP+SMOGN+LDS+FDS",
+        "Network",
+        "Network+FDS",
+        "Network+SMOGN+LDS+FDS",
     }
     for model, folds in results["reports"].items():
         assert len(folds) == 3

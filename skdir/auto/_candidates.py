@@ -339,9 +339,13 @@ def _catboost(treat: str) -> Callable[[dict], Any]:
 
 def _net(treat: str, two_tower: bool = False, n_ensemble: int = 1) -> Callable[[dict], Any]:
     def build(ctx: dict) -> Any:
+        from sklearn.preprocessing import StandardScaler
+
         from ..nn import BalancedMSELoss, CMixup, ConR, DIRRegressor
 
-        params: dict[str, Any] = {"device": ctx["device"]}
+        # every target's loss in units of its own spread: without it the target on
+        # the larger scale owns the loss of a two-target network
+        params: dict[str, Any] = {"device": ctx["device"], "target_transformer": StandardScaler()}
         if ctx["preset"] == "fast":
             params.update(max_epochs=40, patience=10, module__hidden=(64, 64))
         if two_tower:
