@@ -2,6 +2,7 @@
 
     python benchmarks/bench_auto.py [--part tabular demo stsb] [--preset medium]
                                     [--budget 120] [--stsb-budget 1200] [--seeds 1]
+                                    [--first-seed 0]
                                     [--data NAME ...]
 
 Protocol (one thread everywhere: ``threadpool_limits(1)``, ``torch.set_num_threads(1)``,
@@ -250,10 +251,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--budget", type=float, default=120.0)
     parser.add_argument("--stsb-budget", type=float, default=1200.0)
     parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds first..first+n-1")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=EmptyRegionWarning)
-    seeds = list(range(args.seeds))
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     print(f"bench_auto: {' '.join(sys.argv)}; {time.strftime('%Y-%m-%d %H:%M')}", flush=True)
     with threadpool_limits(1):
         if "tabular" in args.part:
