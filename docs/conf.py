@@ -76,6 +76,7 @@ PUBLIC_MODULES = [
     "skdir.datasets",
     "skdir.plotting",
     "skdir.auto",
+    "skdir.conformal",
 ]
 
 

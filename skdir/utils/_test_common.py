@@ -205,3 +205,13 @@ EXPECTED_FAILED_CHECKS["AutoDIRRegressor"] = {
         "the check fits 5 targets; the label density of the region errors covers at most two."
     ),
 }
+
+
+def _conformal_params() -> dict[str, Any]:
+    """skdir.conformal.ConformalDIRRegressor test instance: split conformal around a Ridge."""
+    from sklearn.linear_model import Ridge
+
+    return {"estimator": Ridge(), "random_state": 0}
+
+
+INIT_PARAMS["ConformalDIRRegressor"] = _conformal_params()
