@@ -165,11 +165,14 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     coverage at least ``1 - 2 alpha`` in theory and about ``1 - alpha`` in
     practice. The point prediction is the mean of the fold models. When
     ``estimator`` is a fold-bagging ensemble (a parameter ``bagging="folds"``,
-    as :class:`skdir.ensemble.BaggedRegressor`) whose fitted clone exposes
-    ``estimators_``, ``oof_prediction_`` and ``fold_index_``, it is fitted once
-    on all rows and its members and out-of-fold predictions are reused as the
-    fold models (``cv`` is then ignored; the ensemble's own ``predict`` is the
-    point prediction).
+    as :class:`skdir.ensemble.BaggedRegressor`, or an
+    :class:`skdir.auto.AutoDIRRegressor`) whose fitted clone exposes its
+    members (``estimators_``), ``oof_prediction_`` and ``fold_index_``, it is
+    fitted once on all rows and no fold model is refitted: its out-of-fold
+    predictions give the residuals and its members the fold models (for
+    AutoDIRRegressor, fold ``k``'s model is the weighted sum of the ``k``-th
+    member of every bag it keeps, as the bags share their folds). ``cv`` is
+    then ignored and the ensemble's own ``predict`` is the point prediction.
 
     ``calibration="marginal"`` is plain split conformal or CV+: one set of
     scores for all test rows. ``calibration="mondrian"`` (Mondrian conformal,
@@ -208,8 +211,9 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         The fitted model behind ``predict``: the clone fitted on the training
         part (split) or the reused fold-bagging ensemble (CV+); ``None`` for
         CV+ with its own fold models.
-    estimators_ : list of regressors
-        CV+ only: the fold models.
+    estimators_ : list of regressors or None
+        CV+ only: the fold models (``None`` when they are an AutoDIRRegressor's
+        weighted bags).
     calibration_index_ : ndarray of int
         Split only: the rows held out for calibration.
     calibration_prediction_ : ndarray of shape (n_calibration, n_targets)
@@ -368,16 +372,10 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     def _fit_cv_plus(self, X: Any, y: NDArray, y2: NDArray, rng: np.random.RandomState) -> Any:
         n = len(y2)
         self._calibration_rows = np.arange(n)
-        if getattr(self.estimator, "bagging", None) == "folds":
-            bag = clone(self.estimator).fit(X, y)
-            if all(hasattr(bag, a) for a in ("estimators_", "oof_prediction_", "fold_index_")):
-                self.estimator_ = bag
-                self.estimators_ = list(bag.estimators_)
-                self.fold_index_ = np.asarray(bag.fold_index_, dtype=np.intp)
-                self.calibration_prediction_ = np.asarray(
-                    bag.oof_prediction_, dtype=np.float64
-                ).reshape(n, -1)
-                return bag
+        if _reuses_folds(self.estimator):
+            fitted = clone(self.estimator).fit(X, y)
+            if self._take_folds(fitted, n):
+                return fitted
         if n < self.cv:
             raise ValueError(
                 f"method='cv_plus' with cv={self.cv} needs at least as many samples, got {n}."
@@ -388,6 +386,7 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         else:
             splitter = KFold(self.cv, shuffle=True, random_state=rng)
         self.estimator_ = None
+        self._fold_source = "members"
         self.estimators_ = []
         self.fold_index_ = np.full(n, -1, dtype=np.intp)
         oof = np.zeros(y2.shape)
@@ -398,6 +397,37 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             self.estimators_.append(model)
         self.calibration_prediction_ = oof
         return self.estimators_[0]
+
+    def _take_folds(self, fitted: Any, n: int) -> bool:
+        """Reuse the folds of a fitted fold-bagging model; False when it has none."""
+        names = ("estimators_", "oof_prediction_", "fold_index_")
+        if not all(hasattr(fitted, a) for a in names):
+            return False
+        fold_index = np.asarray(fitted.fold_index_, dtype=np.intp)
+        n_folds = int(fold_index.max()) + 1
+        members = fitted.estimators_
+        if isinstance(members, dict):  # AutoDIRRegressor: weighted bags on shared folds
+            bags = list(members.values())
+            shared = all(
+                len(bag.estimators_) == n_folds
+                and np.array_equal(np.asarray(bag.fold_index_), fold_index)
+                for bag in bags
+            )
+            if not shared or not hasattr(fitted, "predict_members"):
+                return False
+            self._fold_source = "weighted_bags"
+            self.estimators_ = None
+        else:
+            if len(members) != n_folds:
+                return False
+            self._fold_source = "members"
+            self.estimators_ = list(members)
+        self.estimator_ = fitted
+        self.fold_index_ = fold_index
+        self.calibration_prediction_ = np.asarray(
+            fitted.oof_prediction_, dtype=np.float64
+        ).reshape(n, -1)
+        return True
 
     def _predict_2d(self, model: Any, X: Any) -> NDArray[np.float64]:
         out = np.asarray(model.predict(X), dtype=np.float64)
@@ -412,7 +442,17 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     # -------------------------------------------------------------- predict
     def _fold_predictions(self, X: Any) -> NDArray[np.float64]:
         """Every fold model's prediction, shape ``(n_folds, n_samples, n_targets)``."""
-        return np.stack([self._predict_2d(m, X) for m in self.estimators_])
+        if self._fold_source == "members":
+            return np.stack([self._predict_2d(m, X) for m in self.estimators_])
+        # weighted bags (AutoDIRRegressor): fold k's model is the weighted sum of the
+        # k-th member of every bag; predict_members lists the bags' members in order
+        predictions, weights = self.estimator_.predict_members(X)
+        n_folds = int(self.fold_index_.max()) + 1
+        n_bags = len(weights) // n_folds
+        predictions = np.asarray(predictions, dtype=np.float64)
+        predictions = predictions.reshape(n_bags, n_folds, predictions.shape[1], -1)
+        fold_weights = np.asarray(weights).reshape(n_bags, n_folds) * n_folds
+        return np.einsum("bk,bknt->knt", fold_weights, predictions)
 
     def predict(self, X: ArrayLike) -> NDArray[np.float64]:
         """Return the point prediction.
@@ -514,6 +554,15 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         tags.target_tags.multi_output = inner.target_tags.multi_output
         tags.non_deterministic = inner.non_deterministic
         return tags
+
+
+def _reuses_folds(estimator: Any) -> bool:
+    """Whether CV+ can take the folds of ``estimator`` itself (fold bagging)."""
+    if getattr(estimator, "bagging", None) == "folds":
+        return True
+    from .auto import AutoDIRRegressor  # late: skdir.auto is heavy
+
+    return isinstance(estimator, AutoDIRRegressor)
 
 
 def _order_stat(values: NDArray[np.float64], rank: int) -> float:

@@ -166,6 +166,29 @@ def test_cv_plus_reuses_the_fold_bagged_members():
     assert model.predict_interval(X[:5]).shape == (5, 2)
 
 
+def test_cv_plus_reuses_auto_dir_regressor_folds():
+    from skdir.auto import AutoDIRRegressor
+    from skdir.datasets import make_imbalanced_regression
+
+    X, y = make_imbalanced_regression(300, 8, random_state=0)
+    auto = AutoDIRRegressor(
+        preset="fast", candidates=["ridge", "ridge+lds"], n_folds=3, random_state=0
+    )
+    model = ConformalDIRRegressor(auto, method="cv_plus", random_state=0).fit(X, y)
+    fitted = model.estimator_
+    assert isinstance(fitted, AutoDIRRegressor)
+    assert len(fitted.weights_) == 2  # a weighted ensemble of both bags
+    np.testing.assert_array_equal(model.fold_index_, fitted.fold_index_)
+    # fold k's model (weighted k-th members) reproduces the out-of-fold predictions
+    folds = model._fold_predictions(X)
+    assert folds.shape == (3, 300, 1)
+    np.testing.assert_allclose(
+        folds[model.fold_index_, np.arange(300), 0], fitted.oof_prediction_, atol=1e-12
+    )
+    np.testing.assert_allclose(folds.mean(axis=0)[:, 0], model.predict(X), atol=1e-12)
+    assert model.predict_interval(X[:4], alpha=0.1).shape == (4, 2)
+
+
 # ----------------------------------------------------------------- 2 targets
 @pytest.mark.parametrize("method", ["split", "cv_plus"])
 def test_two_targets(method):
