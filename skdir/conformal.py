@@ -552,7 +552,7 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         inner = self.estimator.__sklearn_tags__()
         tags.input_tags = inner.input_tags
         tags.target_tags.multi_output = inner.target_tags.multi_output
-        tags.non_deterministic = inner.non_deterministic
+        tags.non_deterministic = inner.non_deterministic or self.random_state is None
         return tags
 
 
