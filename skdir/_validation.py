@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import _num_samples
 
 __all__ = ["NonBoolInterval", "as_real_array", "check_target", "check_target_pair"]
 
@@ -278,3 +279,51 @@ def check_positive_int(value: object, name: str, *, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
     return int(value)
+
+
+def check_meta_fit_input(
+    X: Any, y: ArrayLike | None, owner: str
+) -> tuple[Any, NDArray[np.float64]]:
+    """Check the ``X, y`` of a meta-estimator's ``fit`` and make ``X`` indexable by rows.
+
+    ``y`` is validated by :func:`check_target` (any number of targets, at least
+    two rows); ``X`` is passed on as it is (the wrapped estimator validates it)
+    except that sparse formats without row indexing become CSR and array-likes
+    without ``shape`` become arrays.
+
+    Parameters
+    ----------
+    X : array-like, sparse matrix, DataFrame or list
+        Inputs, in any form the wrapped estimator takes.
+    y : array-like of shape (n_samples,) or (n_samples, n_targets) or None
+        Targets.
+    owner : str
+        Class name used in the messages.
+
+    Returns
+    -------
+    X : array-like
+        ``X``, indexable by rows.
+    y : ndarray of float64
+        The validated targets.
+
+    Examples
+    --------
+    >>> from skdir._validation import check_meta_fit_input
+    >>> X, y = check_meta_fit_input([[0.0], [1.0]], [1, 2], "Demo")
+    >>> y
+    array([1., 2.])
+    """
+    if y is None:
+        raise ValueError(
+            f"{owner} requires y to be passed, but the target y is None; pass the "
+            "training targets."
+        )
+    y = check_target(y, max_targets=np.inf, min_samples=2)
+    if _num_samples(X) != len(y):
+        raise ValueError(f"X has {_num_samples(X)} rows but y has {len(y)}; pass one per sample.")
+    if hasattr(X, "tocsr"):  # sparse formats without row indexing (dia, coo)
+        X = X.tocsr()
+    elif hasattr(X, "__array__") and not hasattr(X, "iloc") and not hasattr(X, "shape"):
+        X = np.asarray(X)  # array-likes that cannot be indexed by rows
+    return X, y

@@ -37,9 +37,9 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, _fit
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_target
+from ._validation import check_meta_fit_input, check_target
 from .density import LabelDensity
 from .ensemble import target_strata
 
@@ -312,21 +312,8 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self : ConformalDIRRegressor
             The fitted wrapper.
         """
-        if y is None:
-            raise ValueError(
-                "ConformalDIRRegressor requires y to be passed, but the target y is None; "
-                "pass the training targets."
-            )
-        y = check_target(y, max_targets=np.inf, min_samples=2)
+        X, y = check_meta_fit_input(X, y, "ConformalDIRRegressor")
         n_samples = len(y)
-        if _num_samples(X) != n_samples:
-            raise ValueError(
-                f"X has {_num_samples(X)} rows but y has {n_samples}; pass one per sample."
-            )
-        if hasattr(X, "tocsr"):  # sparse formats without row indexing (dia, coo)
-            X = X.tocsr()
-        elif hasattr(X, "__array__") and not hasattr(X, "iloc") and not hasattr(X, "shape"):
-            X = np.asarray(X)  # array-likes that cannot be indexed by rows
         self._y_shape = y.shape[1:]
         y2 = y.reshape(n_samples, -1)
         self.n_targets_ = y2.shape[1]

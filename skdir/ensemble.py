@@ -21,9 +21,9 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, _fit
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, _num_samples, check_is_fitted
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from ._validation import check_target
+from ._validation import check_meta_fit_input, check_target
 
 __all__ = ["BaggedRegressor", "target_strata"]
 
@@ -177,21 +177,8 @@ class BaggedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self : BaggedRegressor
             The fitted ensemble.
         """
-        if y is None:
-            raise ValueError(
-                "BaggedRegressor requires y to be passed, but the target y is None; pass the "
-                "training targets."
-            )
-        y = check_target(y, max_targets=np.inf, min_samples=2)
+        X, y = check_meta_fit_input(X, y, "BaggedRegressor")
         n_samples = len(y)
-        if _num_samples(X) != n_samples:
-            raise ValueError(
-                f"X has {_num_samples(X)} rows but y has {n_samples}; pass one per sample."
-            )
-        if hasattr(X, "tocsr"):  # sparse formats without row indexing (dia, coo)
-            X = X.tocsr()
-        elif hasattr(X, "__array__") and not hasattr(X, "iloc") and not hasattr(X, "shape"):
-            X = np.asarray(X)  # array-likes that cannot be indexed by rows
         if self.bagging == "folds" and n_samples < self.n_members:
             raise ValueError(
                 f"bagging='folds' with n_members={self.n_members} needs at least as many "
