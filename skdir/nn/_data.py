@@ -9,7 +9,7 @@ of ``label_density_``); the targets are the network's (after
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -232,14 +232,17 @@ class DataMixin:
         except TypeError:  # a dataset of the user's own class
             return super().get_iterator(dataset, training=training)
 
-    def _forward_chunks(self, X: NDArray) -> Iterator[Any]:
-        """Yield the module's outputs on ``X`` in large chunks, without gradients."""
+    def _forward_chunks(
+        self, X: NDArray, forward: Callable[[torch.Tensor], Any] | None = None
+    ) -> Iterator[Any]:
+        """Yield ``forward(chunk)`` (default :meth:`infer`) over large chunks of ``X``, no grad."""
+        forward = self.infer if forward is None else forward
         self._set_training(False)
         device = self._device
         with torch.no_grad():
             for start in range(0, len(X), PREDICT_BATCH_SIZE):
                 chunk = torch.as_tensor(X[start : start + PREDICT_BATCH_SIZE]).to(device)
-                yield self.infer(chunk)
+                yield forward(chunk)
 
     def get_split_datasets(self, X: Any, y: Any = None, **fit_params: Any) -> tuple:
         """Return the training dataset and the validation dataset (or None)."""

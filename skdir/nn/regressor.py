@@ -727,13 +727,8 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
                 "the regressor in skdir.ensemble.BaggedRegressor."
             )
         X = self._validate_X(X, reset=False)
-        self._set_training(False)
-        with torch.no_grad():
-            chunks = [
-                self.module_.forward_members(torch.as_tensor(X[i : i + 4096]).to(self._device))
-                for i in range(0, len(X), 4096)
-            ]
-        out = torch.cat(chunks).cpu().numpy().astype(np.float64)  # (n, k, n_outputs)
+        chunks = [out.cpu() for out in self._forward_chunks(X, self.module_.forward_members)]
+        out = torch.cat(chunks).numpy().astype(np.float64)  # (n, k, n_outputs)
         out = out.transpose(1, 0, 2).reshape(k * len(X), self.n_outputs_)
         if self.target_transformer_ is not None:
             out = np.asarray(self.target_transformer_.inverse_transform(out), dtype=np.float64)
