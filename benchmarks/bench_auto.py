@@ -36,32 +36,18 @@ import json
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
 from _stsb_dir import dir_scores, load_stsb_dir
 from _tabular import TABULAR, load_tabular
+from bench_peers import PEERS as PEER_NAMES
+from bench_peers import RESULTS as PEERS_JSON
 from threadpoolctl import threadpool_limits
 
 from skdir.auto import AutoDIRRegressor
 from skdir.metrics import EmptyRegionWarning, balanced_mean_absolute_error
 
-PEERS_JSON = Path(__file__).resolve().parent / "results" / "bench_peers.json"
-PEER_NAMES = [
-    "ridge",
-    "ridge+lds",
-    "kernel_ridge",
-    "kernel_ridge+lds",
-    "hgb",
-    "hgb+lds",
-    "lightgbm",
-    "lightgbm+lds",
-    "catboost",
-    "catboost+lds",
-    "realmlp",
-    "tabm",
-]
 BOARD_COLUMNS = ["name", "all", "many", "medium", "few", "balanced", "fit_s", "weight", "chosen"]
 
 
