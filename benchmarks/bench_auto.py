@@ -146,7 +146,7 @@ def run_tabular(names: list[str], seeds: list[int], preset: str, budget: float) 
     )
 
 
-def run_demo(preset: str, budget: float) -> None:
+def run_demo(preset: str, budget: float, max_overall_loss: float | None = 0.02) -> None:
     from sklearn.model_selection import train_test_split
 
     from skdir.datasets import make_imbalanced_regression
@@ -158,11 +158,18 @@ def run_demo(preset: str, budget: float) -> None:
     )
     X = FragmentAggregator(stats=("mean", "std")).fit_transform(bags)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=0)
-    model = AutoDIRRegressor(preset, time_budget=budget, device="cpu", random_state=0)
+    model = AutoDIRRegressor(
+        preset,
+        max_overall_loss=max_overall_loss,
+        time_budget=budget,
+        device="cpu",
+        random_state=0,
+    )
     model.fit(X_tr, y_tr)
     print(
         f"\n== generated fragments, two targets (scales {y_tr[:, 0].std():.3g} and "
-        f"{y_tr[:, 1].std():.3g}), train {len(y_tr)} / test {len(y_te)}"
+        f"{y_tr[:, 1].std():.3g}), train {len(y_tr)} / test {len(y_te)}; max_overall_loss "
+        f"{max_overall_loss}"
     )
     print_board(model, [*BOARD_COLUMNS[:1], "balanced_0", "balanced_1", *BOARD_COLUMNS[1:]])
     density = model.label_density_
@@ -181,7 +188,12 @@ def run_demo(preset: str, budget: float) -> None:
         if name == "ensemble":
             continue
         single = AutoDIRRegressor(
-            preset, candidates=[name], device="cpu", random_state=0, ensemble_size=1
+            preset,
+            candidates=[name],
+            max_overall_loss=max_overall_loss,
+            device="cpu",
+            random_state=0,
+            ensemble_size=1,
         ).fit(X_tr, y_tr)
         singles[name] = balanced(single.predict(X_te))
         print(f"   {name:<22}{singles[name][0]:>10.4g}{singles[name][1]:>10.4g}")
@@ -238,6 +250,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stsb-budget", type=float, default=1200.0)
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--first-seed", type=int, default=0, help="seeds first..first+n-1")
+    parser.add_argument(
+        "--max-overall-loss",
+        type=lambda v: None if v.lower() == "none" else float(v),
+        default=0.02,
+        help="AutoDIRRegressor's max_overall_loss in the demo part ('none': no limit)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=EmptyRegionWarning)
@@ -247,7 +265,7 @@ def main(argv: list[str] | None = None) -> None:
         if "tabular" in args.part:
             run_tabular(args.data, seeds, args.preset, args.budget)
         if "demo" in args.part:
-            run_demo(args.preset, args.budget)
+            run_demo(args.preset, args.budget, args.max_overall_loss)
         if "stsb" in args.part:
             run_stsb(seeds, args.preset, args.stsb_budget)
 

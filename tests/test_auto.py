@@ -333,3 +333,28 @@ def test_candidate_names_are_documented_presets():
     for groups in PRESETS.values():
         for names in groups.values():
             assert set(names) <= set(CANDIDATE_NAMES)
+
+
+def test_stack_weights_reach_the_inverse_variance_mix_and_respect_the_limit():
+    """Two unbiased candidates with orthogonal errors of variances 1 and 4: the overall MSE
+    of ``w p1 + (1 - w) p2`` is ``w^2 + 4 (1 - w)^2``, minimal at ``w = 0.8`` (value 0.8).
+    A greedy ensemble of 5 steps can only reach multiples of 1/5; the stack reaches 0.8."""
+    from skdir.auto._selection import RegionScorer, greedy_ensemble, stack_weights
+    from skdir.density import LabelDensity
+
+    n = 400
+    y = np.linspace(0.0, 10.0, n)
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=(n, 2))
+    noise -= noise.mean(axis=0)
+    q, _ = np.linalg.qr(noise)  # orthonormal columns, orthogonal to each other
+    e1, e2 = q[:, 0] * np.sqrt(n), 2 * q[:, 1] * np.sqrt(n)
+    oof = np.stack([y + e1, y + e2])
+    scorer = RegionScorer(y, LabelDensity(n_bins=10).fit(y), "mse")
+    greedy, _ = greedy_ensemble(oof, scorer, "overall", y, np.inf, 3)
+    np.testing.assert_allclose(greedy, [2 / 3, 1 / 3])
+    stack = stack_weights(oof, scorer, "overall", y, np.inf, greedy)
+    np.testing.assert_allclose(stack, [0.8, 0.2], atol=1e-4)
+    assert scorer.scores(np.tensordot(stack, oof, axes=1))["all"] == pytest.approx(0.8, rel=1e-6)
+    # a limit below the optimum (0.79 < 0.8) leaves no feasible mix: the start comes back
+    assert stack_weights(oof, scorer, "overall", y, 0.79, greedy) is greedy

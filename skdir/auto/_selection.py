@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from ..density import LabelDensity
 
-__all__ = ["REGION_KEYS", "RegionScorer", "greedy_ensemble"]
+__all__ = ["REGION_KEYS", "RegionScorer", "greedy_ensemble", "stack_weights"]
 
 REGION_KEYS = ("all", "many", "medium", "few", "balanced")
 
@@ -171,3 +171,71 @@ def greedy_ensemble(
             best_step, best_value, best_counts = step, trial_values[pick], counts.copy()
     del best_step
     return best_counts / best_counts.sum(), path
+
+
+def stack_weights(
+    oof: NDArray[np.float64],
+    scorer: RegionScorer,
+    objective: str | Callable,
+    y: NDArray[np.float64],
+    limit: float,
+    start: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Constrained stacking: simplex weights minimising the objective of the weighted average.
+
+    Stacked regression with non-negative weights summing to one (Breiman, "Stacked
+    regressions", Machine Learning 1996), fitted on the out-of-fold predictions for
+    the selection objective under the same overall-error ``limit`` as the greedy
+    selection, by sequential least squares (SLSQP) from ``start`` (the greedy
+    weights, which are feasible). The objective is divided by its value at
+    ``start`` so the tolerance does not depend on the targets' scale. Returns
+    ``start`` when the solver finds nothing feasible and strictly better.
+
+    Parameters
+    ----------
+    oof : ndarray of shape (n_candidates, n_samples[, n_targets])
+        Out-of-fold predictions of every candidate.
+    scorer : RegionScorer
+        Errors on the training targets.
+    objective : str or callable
+        What to minimise.
+    y : ndarray
+        Training targets (for a callable objective).
+    limit : float
+        Largest overall error allowed (``inf``: none).
+    start : ndarray of shape (n_candidates,)
+        Feasible starting weights summing to 1.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_candidates,)
+        Non-negative weights summing to 1.
+    """
+    from scipy.optimize import minimize
+
+    def scores(weights: NDArray[np.float64]) -> tuple[float, float]:
+        average = np.tensordot(weights, oof, axes=1)
+        summary = scorer.scores(average)
+        return objective_value(objective, summary, y, average), summary["all"]
+
+    start_value, _ = scores(start)
+    norm = start_value if start_value > 0 else 1.0
+    constraints = [{"type": "eq", "fun": lambda w: np.sum(w) - 1.0}]
+    if np.isfinite(limit):
+        constraints.append({"type": "ineq", "fun": lambda w: 1.0 - scores(w)[1] / limit})
+    result = minimize(
+        lambda w: scores(w)[0] / norm,
+        start,
+        method="SLSQP",
+        bounds=[(0.0, 1.0)] * len(oof),
+        constraints=constraints,
+        options={"maxiter": 200, "ftol": 1e-9},
+    )
+    weights = np.clip(result.x, 0.0, None)
+    if weights.sum() <= 0:
+        return start
+    weights = weights / weights.sum()
+    value, overall = scores(weights)
+    if overall > limit or value >= start_value:
+        return start
+    return weights
