@@ -135,6 +135,11 @@ def test_per_bin_error_overlays_models_with_labels_colours_and_one_set_of_bars()
     assert ax.lines[0].get_color() != ax.lines[1].get_color()
     assert ax.lines[1].get_ydata() == pytest.approx(0.5)
     assert len(ax.figure.axes) == 2  # one twin axis with the count bars, not two
+    texts = _legend_texts(ax)  # one legend collects the lines of every call
+    assert texts[:2] == ["model 0", "model 1"]
+    assert sorted(texts[2:]) == ["few-shot bins (< 20 training)", "training samples per bin"]
+    twin = next(other for other in ax.figure.axes if other is not ax)
+    assert len([p for p in twin.patches if p.get_label().startswith("few-shot")]) == 1
     with pytest.raises(ValueError, match="show_counts=True needs the training targets"):
         plot_per_bin_error([0.0, 1.0], [0.0, 1.0], show_counts=True)
 
@@ -183,3 +188,134 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r"skdir\[plot\]"):
         plot_predicted_vs_true([1.0, 2.0], [1.0, 2.0])
+
+
+# ------------------------------------------ target names, regions, legends, limits
+def _legend_texts(ax):
+    return [text.get_text() for text in ax.get_legend().get_texts()]
+
+
+def test_every_plot_takes_target_names():
+    y_pred = Y_2D + 0.1
+    names = ["price", "rating"]
+    ax = plot_label_density(Y_2D, density=LabelDensity(n_bins=6), target_names=names)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("price", "rating")
+    ax = plot_label_density(Y_SMALL, target_names=["price"])
+    assert ax.get_xlabel() == "price"
+    ax = plot_sample_weights(Y_2D, np.ones(len(Y_2D)), target_names=names)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("price", "rating")
+    assert plot_sample_weights(Y_SMALL, np.ones(14), target_names="price").get_xlabel() == "price"
+    axes = plot_per_bin_error(Y_2D, y_pred, target_names=names)
+    assert [a.get_xlabel() for a in axes] == names
+    axes = plot_predicted_vs_true(Y_2D, y_pred, target_names=names)
+    assert [a.get_xlabel() for a in axes] == ["true price", "true rating"]
+    assert [a.get_ylabel() for a in axes] == ["predicted price", "predicted rating"]
+    with pytest.raises(ValueError, match=r"target_names has 1 name\(s\) but y_true has 2"):
+        plot_predicted_vs_true(Y_2D, y_pred, target_names=["price"])
+
+
+def test_label_density_shades_the_shot_regions_and_draws_the_thresholds():
+    # counts 4, 1, 0, 9 in unit bins over [0, 4]; few=2, many=5: bin 0 medium, bins 1-2
+    # few, bin 3 many
+    density = LabelDensity(n_bins=4, bin_range=(0, 4), ks=1).fit(Y_SMALL)
+    ax = plot_label_density(Y_SMALL, density=density, many=5, few=2)
+    few = [p for p in ax.patches if p.get_label().startswith("few-shot")]
+    medium = [p for p in ax.patches if p.get_label().startswith("medium-shot")]
+    assert len(few) == len(medium) == 1  # one span per run of neighbouring bins
+    assert (few[0].get_x(), few[0].get_x() + few[0].get_width()) == pytest.approx((1.0, 3.0))
+    assert (medium[0].get_x(), medium[0].get_width()) == pytest.approx((0.0, 1.0))
+    assert sorted(line.get_ydata()[0] for line in ax.lines[1:]) == pytest.approx([2.0, 5.0])
+    assert "shot thresholds (2, 5)" in _legend_texts(ax)
+    # Other targets against the training density: thresholds rescaled like the smoothed
+    # line (4 of 14 samples); thresholds above every bar are left out.
+    test = plot_label_density([0.2, 2.5, 2.7, 3.9], density=density, many=5, few=2)
+    levels = sorted(line.get_ydata()[0] for line in test.lines[1:])
+    assert levels == pytest.approx([2 * 4 / 14, 5 * 4 / 14])
+    assert len(plot_label_density(Y_SMALL, density=density).lines) == 1  # 20, 100 > 9
+    bare = plot_label_density(Y_SMALL, density=density, show_regions=False, many=5, few=2)
+    assert len(bare.lines) == 1 and len(bare.patches) == 4  # the four bars only
+    with pytest.raises(ValueError, match="0 <= few <= many"):
+        plot_label_density(Y_SMALL, density=density, many=2, few=5)
+
+
+def test_label_density_two_targets_outlines_the_few_shot_cells():
+    density = LabelDensity(n_bins=6).fit(Y_2D)
+    ax = plot_label_density(Y_2D, density=density, few=5, many=20)
+    assert len(ax.collections) == 3  # the heat map and the two contour sets
+    assert "few-shot below 5" in _legend_texts(ax)
+    assert len(plot_label_density(Y_2D, density=density, show_regions=False).collections) == 1
+
+
+def test_label_density_axis_is_not_stretched_by_one_outlier():
+    y = np.r_[np.random.default_rng(0).exponential(size=2000), 150.0]
+    ax = plot_label_density(y, density=LabelDensity(bin_range=None))  # bins run to 150
+    low, high = ax.get_xlim()
+    assert high < 15 and low < 0.01  # the robust range (up to about 11), not 150
+    assert "1 above" in _legend_texts(ax)[-1] and "max 150" in _legend_texts(ax)[-1]
+    assert _legend_texts(ax)[-1].endswith("beyond the axis")
+    robust_bins = plot_label_density(y)  # the default robust bins hold it in the end bin
+    assert _legend_texts(robust_bins)[-1].endswith("in the end bins")
+    assert (
+        plot_label_density(
+            y, robust_limits=False, density=LabelDensity(bin_range=None)
+        ).get_xlim()[1]
+        > 140
+    )
+    no_outlier = plot_label_density(np.linspace(0, 1, 200))
+    assert not any("above" in text for text in _legend_texts(no_outlier))
+
+
+def test_per_bin_error_legend_hangs_below_the_panel():
+    density = LabelDensity(n_bins=8, ks=1).fit(Y_2D)
+    axes = plot_per_bin_error(
+        Y_2D, {"A": Y_2D + 0.1, "B": Y_2D - 0.3}, label_density=density, target_names=["a", "b"]
+    )
+    figure = axes[0].figure
+    figure.canvas.draw()
+    for ax in axes:
+        legend = ax.get_legend()
+        assert legend.get_window_extent().y1 < ax.get_window_extent().y0  # below, no overlap
+        texts = _legend_texts(ax)
+        assert texts[:2] == ["A", "B"] and "training samples per bin" in texts
+    assert [line.get_label() for line in axes[0].lines] == ["A", "B"]
+    assert axes[1].lines[1].get_ydata() == pytest.approx(
+        [0.3 for _ in np.unique(density.marginals_[1].bin_index(Y_2D[:, 1]))]
+    )
+    # the panels' labels do not overlap: the left twin's label ends left of the right panel
+    twin = next(
+        a for a in figure.axes if a not in axes and a.bbox.x0 == pytest.approx(axes[0].bbox.x0)
+    )
+    right_edge = twin.yaxis.label.get_window_extent().x1
+    assert right_edge < axes[1].yaxis.label.get_window_extent().x0
+    with pytest.raises(ValueError, match="leave label and color as None"):
+        plot_per_bin_error(Y_2D, {"A": Y_2D}, label="A")
+    with pytest.raises(ValueError, match="empty mapping"):
+        plot_per_bin_error(Y_2D, {})
+
+
+def test_plot_leaderboard_one_panel_per_named_target():
+    from skdir.auto import plot_leaderboard
+
+    board = {
+        "name": np.array(["ridge", "ridge+lds", "ensemble"]),
+        "all": np.array([1.0, 1.1, 0.9]),
+        "balanced": np.array([2.0, 1.5, 1.4]),
+        "all_0": np.array([0.5, 0.6, 0.4]),
+        "balanced_0": np.array([1.0, 0.8, 0.7]),
+        "all_1": np.array([5.0, 6.0, 4.5]),
+        "balanced_1": np.array([10.0, 8.0, 7.5]),
+        "feasible": np.array([True, True, True]),
+        "chosen": np.array([False, False, True]),
+    }
+    combined = plot_leaderboard(board)
+    assert "scale-free mean" in combined.get_xlabel()
+    assert np.asarray(combined.collections[0].get_offsets())[:, 0] == pytest.approx([1.0, 1.1])
+    axes = plot_leaderboard(board, target_names=["a", "b"])
+    assert [ax.get_title() for ax in axes] == ["a", "b"]
+    star = next(c for c in axes[1].collections if c.get_label() == "used by predict")
+    assert np.asarray(star.get_offsets())[0] == pytest.approx([4.5, 7.5])  # target b units
+    assert "scale-free" not in axes[1].get_xlabel()
+    with pytest.raises(ValueError, match=r"target_names has 1 name\(s\)"):
+        plot_leaderboard(board, target_names=["a"])
+    with pytest.raises(ValueError, match="2 panel"):
+        plot_leaderboard(board, plt.subplots()[1], target_names=["a", "b"])
