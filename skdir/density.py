@@ -980,8 +980,9 @@ def region_density(y: ArrayLike, n_bins: int = 50) -> LabelDensity:
     scores (0.2 steps) are 0.167 wide, so a bin holds one or two label values
     by chance. When the labels lie on a grid (:func:`label_grid_step`) the width
     is the smallest multiple of the step that is at least ``range / n_bins``
-    and the bins start at the smallest label, so every edge falls between label
-    values; otherwise the density is ``LabelDensity(n_bins=n_bins)`` over the
+    and the bins start half a step below the smallest label, so every edge falls
+    halfway between two label values and every bin holds the same number of
+    grid values; otherwise the density is ``LabelDensity(n_bins=n_bins)`` over the
     robust range. ``n_bins=50`` is the DIR benchmarks' binning (0.1-wide bins
     on STS-B-DIR's 0-5 range).
 
@@ -1001,12 +1002,14 @@ def region_density(y: ArrayLike, n_bins: int = 50) -> LabelDensity:
     --------
     >>> from skdir.density import region_density
     >>> density = region_density([0, 1, 1, 2, 2, 2, 7], n_bins=30)
-    >>> density.n_bins_, float(density.bin_edges_[0][1])
-    ((7,), 1.0)
+    >>> density.n_bins_, density.bin_edges_[0][:3].tolist()
+    ((8,), [-0.5, 0.5, 1.5])
     """
     y = as_real_array(y, "y").ravel()
     step = label_grid_step(y)
     if step is None:
         return LabelDensity(n_bins=n_bins, ks=1).fit(y)
     width = step * max(1, math.ceil(float(np.ptp(y)) / n_bins / step - 1e-9))
-    return LabelDensity(bin_width=width, bin_range=None, ks=1).fit(y)
+    low = float(y.min()) - step / 2
+    count = math.ceil((float(np.ptp(y)) + step) / width - 1e-9)
+    return LabelDensity(bin_width=width, bin_range=(low, low + count * width), ks=1).fit(y)
