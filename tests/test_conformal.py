@@ -10,13 +10,14 @@ from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import Ridge
 
 from skdir.conformal import (
+    CalibrationWarning,
     ConformalDIRRegressor,
-    _merge_groups,
     coverage_report,
     interval_coverage,
     interval_width,
     min_calibration_size,
 )
+from skdir.conformal._regressor import _merge_groups
 from skdir.density import LabelDensity
 from skdir.ensemble import BaggedRegressor
 

@@ -61,6 +61,7 @@ from ._compose import (
     shot_error,
 )
 from ._density import get_label_density
+from ._intervals import coverage_report, interval_coverage, interval_width, make_interval_scorer
 from ._regression import GM_ZERO_ERROR, METRICS, geometric_mean_error, pearson_correlation, sera
 from ._report import DIRReport, dir_report, shot_metrics
 from ._scorers import (
@@ -83,12 +84,16 @@ __all__ = [
     "balanced_mean_absolute_error",
     "balanced_mean_squared_error",
     "balanced_mse_scorer",
+    "coverage_report",
     "dir_report",
     "few_shot_mae_scorer",
     "few_shot_mse_scorer",
     "geometric_mean_error",
     "get_label_density",
+    "interval_coverage",
+    "interval_width",
     "make_balanced_scorer",
+    "make_interval_scorer",
     "make_shot_scorer",
     "pearson_correlation",
     "sera",

@@ -21,6 +21,7 @@ from .base import Augmentation, Regularizer, TrainingBatch
 from .fds import FDSLayer, FDSUpdate, FeatureDistributionSmoothing
 from .losses import (
     BalancedMSELoss,
+    PinballLoss,
     UncertaintyWeightedLoss,
     UncertaintyWeighting,
     WeightedRegressionLoss,
@@ -47,6 +48,7 @@ __all__ = [
     "GaussianNoise",
     "InteractionMLP",
     "Mixup",
+    "PinballLoss",
     "RankSim",
     "Regularizer",
     "ScaledOutput",

@@ -24,6 +24,7 @@ __all__ = [
     "BMSE_FORMS",
     "LOSSES",
     "BalancedMSELoss",
+    "PinballLoss",
     "UncertaintyWeightedLoss",
     "UncertaintyWeighting",
     "WeightedRegressionLoss",
@@ -481,3 +482,145 @@ class UncertaintyWeightedLoss(WeightedRegressionLoss):
             ]
         )
         return self.weighting(per_target)
+
+
+#: Ways :class:`PinballLoss` keeps the quantiles of a row from crossing.
+MONOTONE = ("increments", "sort", "none")
+
+
+class PinballLoss(nn.Module):
+    """Pinball (quantile) loss of several quantiles per target, from one network.
+
+    Quantile regression (Koenker & Bassett, "Regression Quantiles",
+    Econometrica 46(1), 1978): the ``tau``-quantile of ``y`` given ``x``
+    minimises the expected pinball loss ``max(tau * e, (tau - 1) * e)`` with
+    ``e = y - q``. As the criterion of :class:`~skdir.nn.DIRRegressor`
+    (``criterion=PinballLoss, criterion__quantiles=(0.05, 0.5, 0.95)``) the
+    network gets ``n_targets * n_quantiles`` outputs (the regressor asks
+    :meth:`output_multiplier`), read as ``(n_targets, n_quantiles)`` per row and
+    turned into quantiles by :meth:`quantile_outputs`, so that they cannot cross:
+
+    - ``monotone="increments"`` (default): the first output ``o_1`` is the
+      lowest quantile and quantile ``k`` adds the positive increment
+      ``softplus(o_k - o_1)`` to quantile ``k - 1``, so the quantiles increase
+      by construction (the difference to ``o_1`` keeps the increments in target
+      units when the output layer is scaled to the targets) (the monotone
+      parameterisation of the "incremental quantile functions" of Park, Maddix,
+      Aubet, Kan, Gasthaus & Wang, "Learning Quantile Functions without
+      Quantile Crossing for Distribution-free Time Series Forecasting",
+      AISTATS 2022);
+    - ``"sort"``: the outputs sorted per row (the rearrangement of
+      Chernozhukov, Fernández-Val & Galichon, Econometrica 78(3), 2010, which
+      never increases the pinball loss);
+    - ``"none"``: the raw outputs (quantiles may cross).
+
+    The batch loss is the mean over quantiles and targets per sample, weighted
+    per sample (LDS weights apply) and averaged over the batch, as
+    :class:`WeightedRegressionLoss`. The regressor's ``predict`` then returns
+    the quantile nearest 0.5 and ``predict_quantiles`` all of them, which is
+    what ``ConformalDIRRegressor(score="cqr")`` calibrates.
+
+    Parameters
+    ----------
+    n_outputs : int, default=1
+        Number of targets (set by the regressor).
+    quantiles : sequence of float, default=(0.05, 0.5, 0.95)
+        Increasing levels in (0, 1).
+    monotone : {"increments", "sort", "none"}, default="increments"
+        How crossing is prevented.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdir.nn.losses import PinballLoss
+    >>> loss = PinballLoss(quantiles=(0.1, 0.9), monotone="none")
+    >>> pred, target = torch.tensor([[0.0, 2.0]]), torch.tensor([[1.0]])
+    >>> round(loss(pred, target).item(), 6)  # (0.1 * 1 + 0.1 * 1) / 2
+    0.1
+    >>> PinballLoss(quantiles=(0.1, 0.5, 0.9)).quantile_outputs(torch.zeros(1, 3))
+    tensor([[[0.0000, 0.6931, 1.3863]]])
+    """
+
+    def __init__(
+        self,
+        n_outputs: int = 1,
+        quantiles: tuple[float, ...] | list[float] = (0.05, 0.5, 0.95),
+        monotone: str = "increments",
+    ) -> None:
+        super().__init__()
+        levels = np.asarray(quantiles, dtype=np.float64).reshape(-1)
+        if (
+            levels.size < 1
+            or not np.all((levels > 0) & (levels < 1))
+            or np.any(np.diff(levels) <= 0)
+        ):
+            raise ValueError(
+                f"quantiles must be increasing levels strictly between 0 and 1, got "
+                f"{quantiles!r}; e.g. (0.05, 0.5, 0.95) for 90% intervals."
+            )
+        if monotone not in MONOTONE:
+            raise ValueError(f"monotone must be one of {', '.join(MONOTONE)}, got {monotone!r}.")
+        if isinstance(n_outputs, bool) or int(n_outputs) < 1:
+            raise ValueError(f"n_outputs must be an integer >= 1, got {n_outputs!r}.")
+        self.n_outputs = int(n_outputs)
+        self.monotone = monotone
+        self.quantiles = tuple(float(q) for q in levels)
+        self.register_buffer("levels", torch.as_tensor(levels, dtype=torch.float32))
+
+    @staticmethod
+    def output_multiplier(quantiles: Any = (0.05, 0.5, 0.95), **params: Any) -> int:
+        """Network outputs per target: the number of quantiles."""
+        return len(np.asarray(quantiles).reshape(-1))
+
+    @staticmethod
+    def initial_bias(offset: Any, quantiles: Any = (0.05, 0.5, 0.95), **params: Any) -> Any:
+        """Output-layer bias that starts every quantile near the mean target ``offset``.
+
+        For ``monotone="increments"`` the first output starts at the mean and the
+        others 4 below it (increments ``softplus(-4) ~ 0.018``); otherwise every
+        output at the mean.
+        """
+        n_q = len(np.asarray(quantiles).reshape(-1))
+        offset = np.asarray(offset, dtype=np.float64).reshape(-1, 1)
+        bias = np.repeat(offset, n_q, axis=1)
+        if params.get("monotone", "increments") == "increments" and n_q > 1:
+            bias[:, 1:] -= 4.0
+        return bias.reshape(-1)
+
+    def quantile_outputs(self, raw: torch.Tensor) -> torch.Tensor:
+        """Turn network outputs ``(..., n_outputs * n_quantiles)`` into quantiles.
+
+        Returns a tensor of shape ``(..., n_outputs, n_quantiles)``, increasing
+        along the last axis unless ``monotone="none"``.
+        """
+        n_q = len(self.quantiles)
+        if raw.shape[-1] != self.n_outputs * n_q:
+            raise ValueError(
+                f"PinballLoss expects {self.n_outputs} target(s) x {n_q} quantile(s) = "
+                f"{self.n_outputs * n_q} outputs per row, got {raw.shape[-1]}; build the "
+                "network through DIRRegressor, which sizes it with output_multiplier."
+            )
+        out = raw.reshape(*raw.shape[:-1], self.n_outputs, n_q)
+        if self.monotone == "increments" and n_q > 1:
+            base = out[..., :1]
+            steps = nn.functional.softplus(out[..., 1:] - base)
+            return torch.cat([base, base + steps.cumsum(-1)], dim=-1)
+        if self.monotone == "sort":
+            return out.sort(dim=-1).values
+        return out
+
+    def forward(
+        self, pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Return the weighted mean pinball loss of the batch."""
+        quantiles = self.quantile_outputs(pred.reshape(len(pred), -1))  # (n, T, Q)
+        target = _rows(target).to(quantiles.dtype)
+        if target.shape[1] != self.n_outputs:
+            raise ValueError(
+                f"target has {target.shape[1]} column(s) but PinballLoss was built for "
+                f"{self.n_outputs} target(s)."
+            )
+        error = target[..., None] - quantiles
+        tau = self.levels.to(quantiles.dtype)
+        per_element = torch.maximum(tau * error, (tau - 1) * error)
+        return _weighted_mean(per_element.flatten(1).mean(dim=1), weight)

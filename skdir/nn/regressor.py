@@ -102,6 +102,9 @@ class _FitModuleInputs(Callback):
         module = net.module_
         if not hasattr(module, "fit_inputs") or getattr(module, "inputs_fitted", False):
             return
+        per_target = net._output_multiplier() if y is not None else 1
+        if per_target > 1:  # e.g. quantiles: each output starts at its target's statistics
+            y = np.repeat(np.asarray(y).reshape(len(y), -1), per_target, axis=1)
         module.fit_inputs(X["X"] if isinstance(X, Mapping) else X, y)
 
 
@@ -692,7 +695,7 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
         chunks = [
             (out[0] if isinstance(out, tuple) else out).cpu() for out in self._forward_chunks(X)
         ]
-        y_pred = torch.cat(chunks).numpy().astype(np.float64)
+        y_pred = self._point_outputs(torch.cat(chunks)).numpy().astype(np.float64)
         y_pred = y_pred.reshape(len(X), self.n_outputs_)
         if self.target_transformer_ is not None:
             y_pred = np.asarray(
@@ -728,12 +731,52 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
             )
         X = self._validate_X(X, reset=False)
         chunks = [out.cpu() for out in self._forward_chunks(X, self.module_.forward_members)]
-        out = torch.cat(chunks).numpy().astype(np.float64)  # (n, k, n_outputs)
+        out = self._point_outputs(torch.cat(chunks)).numpy().astype(np.float64)  # (n, k, T)
         out = out.transpose(1, 0, 2).reshape(k * len(X), self.n_outputs_)
         if self.target_transformer_ is not None:
             out = np.asarray(self.target_transformer_.inverse_transform(out), dtype=np.float64)
         out = out.reshape(k, len(X), self.n_outputs_)
         return out[:, :, 0] if self.y_ndim_ == 1 else out
+
+    def predict_quantiles(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Return the predicted quantiles of a network trained with a quantile criterion.
+
+        With ``criterion=PinballLoss`` (``criterion__quantiles=...``), every
+        level of ``criterion__quantiles``, increasing per row (non-crossing by
+        the criterion's ``monotone``), mapped back through the
+        ``target_transformer`` (exact for monotone increasing transformers). An
+        ensemble module gives its members' mean.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        quantiles : ndarray of shape (n_samples, n_quantiles) or \
+(n_samples, n_targets, n_quantiles)
+            Float64 quantiles in the units of ``y``.
+        """
+        check_is_fitted(self, "n_outputs_")
+        criterion = self._quantile_criterion()
+        if criterion is None:
+            raise ValueError(
+                f"{type(self.criterion_).__name__} predicts no quantiles; train with "
+                "criterion=PinballLoss (criterion__quantiles=(0.05, 0.5, 0.95)) for "
+                "predict_quantiles."
+            )
+        X = self._validate_X(X, reset=False)
+        chunks = [
+            (out[0] if isinstance(out, tuple) else out).cpu() for out in self._forward_chunks(X)
+        ]
+        q = criterion.quantile_outputs(torch.cat(chunks)).numpy().astype(np.float64)
+        n_q = q.shape[-1]  # q: (n, n_outputs, n_quantiles)
+        if self.target_transformer_ is not None:
+            flat = q.transpose(0, 2, 1).reshape(len(X) * n_q, self.n_outputs_)
+            flat = np.asarray(self.target_transformer_.inverse_transform(flat), np.float64)
+            q = np.sort(flat.reshape(len(X), n_q, self.n_outputs_).transpose(0, 2, 1), axis=-1)
+        return q[:, 0] if self.y_ndim_ == 1 else q
 
     def transform_features(self, X: ArrayLike) -> NDArray[np.float32]:
         """Return the penultimate features ``z`` of the trained network (before FDS).
@@ -900,7 +943,31 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
                 raise ValueError(
                     f"module__{name} is set from the data by DIRRegressor; do not pass it."
                 )
-        return {**kwargs, **self._data_kwargs(module_class, {})}
+        data = self._data_kwargs(module_class, {})
+        if "n_outputs" in data:  # e.g. PinballLoss: n_quantiles outputs per target
+            data["n_outputs"] *= self._output_multiplier()
+        return {**kwargs, **data}
+
+    def _output_multiplier(self) -> int:
+        """Network outputs per target that the criterion asks for (1 unless it has quantiles)."""
+        multiplier = getattr(self.criterion, "output_multiplier", None)
+        return int(multiplier(**self.get_params_for("criterion"))) if callable(multiplier) else 1
+
+    def _quantile_criterion(self) -> Any:
+        """Return the fitted criterion when it maps outputs to quantiles, else None."""
+        criterion = getattr(self, "criterion_", None)
+        return criterion if hasattr(criterion, "quantile_outputs") else None
+
+    def _point_outputs(self, out: torch.Tensor) -> torch.Tensor:
+        """Network outputs ``(..., n_outputs * k)`` -> point predictions ``(..., n_outputs)``.
+
+        With a quantile criterion the point prediction is the quantile nearest 0.5.
+        """
+        criterion = self._quantile_criterion()
+        if criterion is None:
+            return out
+        levels = np.asarray(criterion.quantiles)
+        return criterion.quantile_outputs(out)[..., int(np.argmin(np.abs(levels - 0.5)))]
 
     def _data_kwargs(self, target: type, given: Mapping[str, Any]) -> dict[str, Any]:
         """Return the data sizes a constructor accepts and the user did not give."""
@@ -952,6 +1019,11 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
             if head.out_features == len(offset):
                 with torch.no_grad():  # start from the mean target, not from 0
                     head.bias.copy_(torch.as_tensor(offset, dtype=head.bias.dtype))
+            elif callable(getattr(self.criterion, "initial_bias", None)):  # several per target
+                bias = self.criterion.initial_bias(offset, **self.get_params_for("criterion"))
+                if len(bias) == head.out_features:
+                    with torch.no_grad():
+                        head.bias.copy_(torch.as_tensor(bias, dtype=head.bias.dtype))
         fds = getattr(self, "fds_", None)
         if _n_members(self.module_) > 1 and (fds is not None or self._needs()):
             raise ValueError(
