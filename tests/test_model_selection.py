@@ -511,6 +511,119 @@ def test_sqlite_study_resumes_and_counts_finished_trials(data, tmp_path):
     assert done.best_score_ == np.max(again.cv_results_["mean_test_score"])
 
 
+def _bags_pipeline_data():
+    from skdir.datasets import make_imbalanced_regression
+    from skdir.fragments import FragmentAggregator
+    from skdir.pipeline import make_pipeline as make_skdir_pipeline
+
+    bags, y, _ = make_imbalanced_regression(80, 16, n_fragments=(2, 4), random_state=0)
+    return make_skdir_pipeline(FragmentAggregator(), Ridge()), bags, y
+
+
+STATS = [("mean",), ("mean", "std"), ("mean", "std", "max")]
+
+
+def test_rerun_with_another_scoring_names_the_stored_one(data, tmp_path):
+    # Reproducer (issue 18.3): a dict scoring, then the script edited to one metric. The
+    # re-run used to fail with KeyError: 'rank_test_score' (no trial left to run) or
+    # KeyError: 'mae' (new trials mixed with the stored ones).
+    from skdir.metrics import balanced_mae_scorer
+
+    X, y = data
+    url = f"sqlite:///{tmp_path / 'scoring.db'}"
+    space = {"alpha": (1e-2, 1e2, "log")}
+    kwargs = dict(cv=2, storage=url, study_name="s", random_state=0)
+    two = {"mae": "neg_mean_absolute_error", "bal": balanced_mae_scorer}
+    first = DIRSearchCV(Ridge(), space, n_trials=3, scoring=two, refit="bal", **kwargs).fit(X, y)
+    for n_trials in (3, 5):
+        with pytest.raises(ValueError, match="was made by a search with another scoring") as e:
+            DIRSearchCV(
+                Ridge(), space, n_trials=n_trials, scoring="neg_mean_absolute_error", **kwargs
+            ).fit(X, y)
+        message = str(e.value)
+        assert "maximising 'bal'; this search: scoring='neg_mean_absolute_error'" in message
+        assert "Give a new study_name (e.g. study_name='s-2')" in message
+        assert (
+            "continue the stored study with its own scoring={'bal': make_balanced_scorer("
+            "metric='mae', n_bins=20), 'mae': 'neg_mean_absolute_error'} and refit='bal'"
+        ) in message
+    study = optuna.load_study(study_name="s", storage=url)
+    assert len(study.trials) == 3  # the refused runs added nothing
+    # the two fixes: the stored scoring continues the study, a new name starts one
+    again = DIRSearchCV(Ridge(), space, n_trials=5, scoring=two, refit="bal", **kwargs).fit(X, y)
+    assert len(again.cv_results_["params"]) == 5
+    assert again.cv_results_["params"][:3] == first.cv_results_["params"]
+    fresh = dict(kwargs, study_name="s-2")
+    new = DIRSearchCV(Ridge(), space, n_trials=2, scoring="neg_mean_absolute_error", **fresh)
+    assert len(new.fit(X, y).cv_results_["params"]) == 2
+
+
+def test_rerun_with_another_space_names_the_change_and_the_stored_space(tmp_path):
+    # Reproducer (issue 18.3): the space narrowed after a run. The stored index of a tuple
+    # of statistics used to reach FragmentAggregator at refit: "... Got 0 instead."
+    pipe, bags, y = _bags_pipeline_data()
+    url = f"sqlite:///{tmp_path / 'space.db'}"
+    kwargs = dict(cv=2, storage=url, study_name="s", random_state=0)
+    space = {"fragmentaggregator__stats": STATS, "ridge__alpha": (1e-2, 1e2, "log")}
+    DIRSearchCV(pipe, space, n_trials=4, **kwargs).fit(bags, y)
+    narrowed = {"ridge__alpha": (1e3, 1e4, "log")}
+    with pytest.raises(ValueError, match="another search space") as e:
+        DIRSearchCV(pipe, narrowed, n_trials=6, **kwargs).fit(bags, y)
+    message = str(e.value)
+    assert "removed fragmentaggregator__stats (was [('mean',), ('mean', 'std'), " in message
+    assert "changed ridge__alpha: (0.01, 100.0, 'log') -> (1000.0, 10000.0, 'log')" in message
+    assert (
+        "param_distributions={'fragmentaggregator__stats': [('mean',), ('mean', 'std'), "
+        "('mean', 'std', 'max')], 'ridge__alpha': (0.01, 100.0, 'log')}"
+    ) in message
+    # other objects behind the same indices are another space too
+    swapped = dict(space, fragmentaggregator__stats=[("mean",), ("max",), ("min",)])
+    with pytest.raises(ValueError, match=r"changed fragmentaggregator__stats: \[\('mean',\), "):
+        DIRSearchCV(pipe, swapped, n_trials=6, **kwargs).fit(bags, y)
+    # continuing with the stored space works and maps the stored indices back to tuples
+    again = DIRSearchCV(pipe, space, n_trials=6, **kwargs).fit(bags, y)
+    assert len(again.cv_results_["params"]) == 6
+    assert again.best_params_["fragmentaggregator__stats"] in STATS
+    assert again.best_estimator_[0].stats in STATS
+
+
+def test_a_study_without_a_stored_search_is_checked_through_its_trials(
+    data, tmp_path, monkeypatch
+):
+    import skdir.model_selection._search as search_module
+
+    X, y = data
+    url = f"sqlite:///{tmp_path / 'legacy.db'}"
+    kwargs = dict(cv=2, storage=url, study_name="s", random_state=0)
+    with monkeypatch.context() as patch:  # a study made before skdir stored its search
+        patch.setattr(search_module, "check_same_search", lambda *args: None)
+        DIRSearchCV(Ridge(), {"alpha": (1e-2, 1e2, "log")}, n_trials=2, **kwargs).fit(X, y)
+    assert "skdir_search" not in optuna.load_study(study_name="s", storage=url).user_attrs
+    with pytest.raises(ValueError, match="holds trials of a search over another space"):
+        DIRSearchCV(Ridge(), {"alpha": [0.1, 1.0]}, n_trials=3, **kwargs).fit(X, y)
+    DIRSearchCV(Ridge(), {"alpha": (1e-2, 1e2, "log")}, n_trials=3, **kwargs).fit(X, y)
+    stored = optuna.load_study(study_name="s", storage=url).user_attrs["skdir_search"]
+    assert stored == {
+        "space": {"alpha": "(0.01, 100.0, 'log')"},
+        "scoring": "None",
+        "objective": "score",
+    }
+
+
+def _neg_abs_error(estimator, X, y):
+    return -float(np.mean(np.abs(estimator.predict(X) - y)))
+
+
+def test_rerun_with_the_same_function_scorer_continues_the_study(data, tmp_path):
+    X, y = data  # a plain function's repr holds its address; the stored text does not
+    kwargs = dict(cv=2, storage=f"sqlite:///{tmp_path / 'f.db'}", study_name="s", random_state=0)
+    space = {"alpha": (1e-2, 1e2, "log")}
+    DIRSearchCV(Ridge(), space, n_trials=2, scoring=_neg_abs_error, **kwargs).fit(X, y)
+    again = DIRSearchCV(Ridge(), space, n_trials=3, scoring=_neg_abs_error, **kwargs).fit(X, y)
+    assert len(again.cv_results_["params"]) == 3
+    assert " at 0x" not in again.study_.user_attrs["skdir_search"]["scoring"]
+
+
 _WORKER = """
 import sys, time
 from pathlib import Path

@@ -31,9 +31,11 @@ from ._study import (
     WORKER_ATTR,
     CreationRaceLost,
     check_maximize,
+    check_same_search,
     counted_trials,
     create_or_load_study,
     open_storage,
+    search_signature,
     shown_storage,
     warn_stale_running_trials,
     worker_id,
@@ -115,7 +117,13 @@ class DIRSearchCV(BaseSearchCV):
         ``study_name`` and ``storage``.
     study_name : str or None, default=None
         Name of the study in ``storage``; an existing study of that name is loaded and
-        continued.
+        continued. A study remembers the search that made it (its space, its scoring and
+        the metric it maximises, in the study's user attribute ``skdir_search``): a
+        search with another space or scoring refuses to continue it with a ``ValueError``
+        that names what changed, since stored categorical indices and scores would mean
+        something else. Give the edited search a new ``study_name``, or continue the
+        study with the space and scoring the message quotes. A study stored by an older
+        skdir, without that attribute, is checked against the distributions of its trials.
     storage : str, optuna storage or None, default=None
         ``None``: in memory. A SQLAlchemy URL (``"sqlite:///search.db"``,
         ``"postgresql+psycopg2://..."``) opens an RDB storage with a heartbeat (every 60 s,
@@ -417,6 +425,8 @@ class DIRSearchCV(BaseSearchCV):
         try:
             study, storage = self._make_study()
             self.study_ = study
+            where = "memory" if storage is None else shown_storage(self.storage or storage)
+            check_same_search(study, search_signature(space, self.scoring, metric), space, where)
             if storage is not None and not isinstance(storage, InMemoryStorage):
                 warn_stale_running_trials(study, storage)
             n_before = len(counted_trials(study))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from numbers import Integral, Real
 from typing import Any
@@ -14,6 +15,16 @@ from optuna.distributions import (
 )
 
 _PRIMITIVE = (type(None), bool, int, float, str)
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def stable_repr(value: Any) -> str:
+    """``repr(value)`` without memory addresses, the same in every process.
+
+    ``<function score at 0x7f...>`` becomes ``<function score>``; scikit-learn
+    estimators and scorers print their parameters and need no change.
+    """
+    return _ADDRESS.sub("", repr(value))
 
 
 class _Space:
@@ -32,6 +43,30 @@ class _Space:
         """Sample one parameter setting from ``trial`` (an ``optuna.Trial``)."""
         raw = {name: _suggest(trial, name, dist) for name, dist in self.distributions.items()}
         return self.to_params(raw)
+
+    def describe(self) -> dict[str, str]:
+        """Return one text per parameter, in the notation of ``param_distributions``.
+
+        Two spaces with the same description sample the same settings: the texts
+        are stored with a study (its user attribute ``skdir_search``)
+        so that a later search can tell whether the study's trials are its own.
+        """
+        texts = {}
+        for name in sorted(self.distributions):
+            dist = self.distributions[name]
+            if name in self.choices:
+                texts[name] = stable_repr(self.choices[name])
+            elif isinstance(dist, CategoricalDistribution):
+                texts[name] = repr(list(dist.choices))
+            elif (isinstance(dist, FloatDistribution) and dist.step is None) or (
+                isinstance(dist, IntDistribution) and dist.step == 1
+            ):
+                texts[name] = repr(
+                    (dist.low, dist.high, "log") if dist.log else (dist.low, dist.high)
+                )
+            else:
+                texts[name] = stable_repr(dist)
+        return texts
 
     def to_params(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         """Map the values Optuna stored back to estimator parameters."""

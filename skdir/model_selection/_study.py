@@ -32,6 +32,9 @@ GRACE_PERIOD = 180
 RESULT_ATTR = "skdir_result"
 #: User attribute set when a DIRSearchCV worker starts a trial: ``"host:pid"`` of its process.
 WORKER_ATTR = "skdir_worker"
+#: User attribute of the study: the search that made it (``search_signature``), so that a
+#: re-run with another space or scoring is told so instead of mixing its trials in.
+SEARCH_ATTR = "skdir_search"
 
 #: Attempts at creating Optuna's tables and the study when other processes race to do the same.
 CREATE_ATTEMPTS = 8
@@ -340,3 +343,116 @@ def warn_stale_running_trials(study: optuna.Study, storage: BaseStorage | None) 
             "optuna.storages.RetryHeartbeatStaleTrialCallback(1))."
         )
     warnings.warn(" ".join(parts), UserWarning, stacklevel=2)
+
+
+def search_signature(space: Any, scoring: Any, metric: str) -> dict[str, Any]:
+    """Return what a study's trials depend on: the space, the scoring, the maximised metric.
+
+    Parameters
+    ----------
+    space : _Space
+        The checked search space (its ``describe()`` texts are stored).
+    scoring : str, callable, list, tuple, dict or None
+        The search's ``scoring``, described without memory addresses.
+    metric : str
+        The metric the study maximises (``"score"`` for single-metric scoring).
+
+    Returns
+    -------
+    signature : dict
+        JSON-ready ``{"space": {name: text}, "scoring": text, "objective": metric}``.
+    """
+    from ._space import stable_repr
+
+    if isinstance(scoring, dict):
+        text = stable_repr({key: scoring[key] for key in sorted(scoring)})
+    else:
+        text = stable_repr(scoring)
+    return {"space": space.describe(), "scoring": text, "objective": metric}
+
+
+def _space_changes(stored: dict[str, str], current: dict[str, str]) -> list[str]:
+    lines = [f"removed {name} (was {stored[name]})" for name in stored if name not in current]
+    lines += [f"added {name} = {current[name]}" for name in current if name not in stored]
+    lines += [
+        f"changed {name}: {stored[name]} -> {current[name]}"
+        for name in stored
+        if name in current and stored[name] != current[name]
+    ]
+    return lines
+
+
+def check_same_search(
+    study: optuna.Study, signature: dict[str, Any], space: Any, where: str
+) -> None:
+    """Raise when ``study`` holds the trials of a search with another space or scoring.
+
+    A study's trials can only be ranked and refitted by the search that made them: a stored
+    categorical index means another object in another list of choices, a parameter the
+    space no longer has would be set from a raw index, and scores of another scorer cannot
+    be ranked with this one's. The first search on a study stores its ``signature`` in the
+    study's user attributes (:data:`SEARCH_ATTR`); later ones must match it. A study
+    without one (made by an older skdir, or by hand) is checked through its trials: the
+    distributions Optuna stored for their parameters must be this space's; then it is
+    adopted.
+
+    Parameters
+    ----------
+    study : optuna.Study
+        The study about to be run.
+    signature : dict
+        This search's :func:`search_signature`.
+    space : _Space
+        This search's space (for the trials' distributions).
+    where : str
+        The storage, for the message.
+
+    Raises
+    ------
+    ValueError
+        Naming what changed and the two fixes: a new ``study_name``, or this study's
+        stored space and scoring.
+    """
+    stored = study.user_attrs.get(SEARCH_ATTR)
+    name = study.study_name
+    fix_name = f"a new study_name (e.g. study_name={name + '-2'!r}) to start a new study"
+    if stored is None:
+        trials = [t for t in counted_trials(study) if RESULT_ATTR in t.user_attrs]
+        foreign = [
+            t
+            for t in trials
+            if set(t.distributions) != set(space.distributions)
+            or any(t.distributions[p] != space.distributions[p] for p in t.distributions)
+        ]
+        if foreign:
+            trial = foreign[0]
+            raise ValueError(
+                f"Study {name!r} in {where} holds trials of a search over another space "
+                f"(trial {trial.number} searched {sorted(trial.distributions)} with "
+                f"{trial.distributions}; this search: {space.describe()}); they cannot be "
+                f"ranked or refitted with this search's. Give {fix_name}, or search the "
+                "stored study's space again."
+            )
+        study.set_user_attr(SEARCH_ATTR, signature)
+        return
+    problems, fixes = [], []
+    if stored.get("space") != signature["space"]:
+        changes = "; ".join(_space_changes(stored.get("space", {}), signature["space"]))
+        problems.append(f"another search space ({changes})")
+        space_text = ", ".join(f"{key!r}: {text}" for key, text in stored["space"].items())
+        fixes.append(f"param_distributions={{{space_text}}}")
+    scoring, objective = stored.get("scoring"), stored.get("objective")
+    if scoring != signature["scoring"] or objective != signature["objective"]:
+        problems.append(
+            f"another scoring (stored: scoring={scoring}, maximising {objective!r}; this "
+            f"search: scoring={signature['scoring']}, maximising {signature['objective']!r})"
+        )
+        refit = f" and refit={objective!r}" if objective != "score" else ""
+        fixes.append(f"scoring={scoring}{refit}")
+    if problems:
+        raise ValueError(
+            f"Study {name!r} in {where} was made by a search with "
+            + " and with ".join(problems)
+            + f"; its trials cannot be ranked or refitted by this search. Give {fix_name}, "
+            f"or continue the stored study with its own {' and '.join(fixes)}."
+        )
