@@ -27,6 +27,8 @@ _CHUNK_CELLS = 2_000_000
 _DIFFICULTY_FLOOR_QUANTILE = 0.05
 #: Largest density weight of a calibration row relative to the mean weight 1.
 _MAX_DENSITY_WEIGHT = 20.0
+#: Fewest calibration rows in a label group of ``calibration="label"``.
+MIN_LABEL_GROUP = 20
 #: Most bins named in a warning.
 _MAX_NAMED = 8
 
@@ -412,7 +414,7 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         "estimator": [HasMethods(["fit", "predict"])],
         "method": [StrOptions({"split", "cv_plus"})],
         "score": [StrOptions({"absolute", "normalized", "cqr"})],
-        "calibration": [StrOptions({"mondrian", "marginal", "density"})],
+        "calibration": [StrOptions({"mondrian", "marginal", "density", "label"})],
         "n_bins": [Interval(Integral, 1, None, closed="left")],
         "cv": [Interval(Integral, 2, None, closed="left")],
         "calibration_size": [Interval(Real, 0, 1, closed="neither")],
@@ -473,7 +475,7 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         """
         X, y = check_meta_fit_input(X, y, "ConformalDIRRegressor")
         if self.method == "cv_plus" and (
-            self.score != "absolute" or self.calibration == "density"
+            self.score != "absolute" or self.calibration in ("density", "label")
         ):
             raise ValueError(
                 f"method='cv_plus' takes score='absolute' with calibration='marginal' or "
@@ -540,6 +542,7 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             self._fit_difficulty(model, X_train, y2[train], X_cal, rng)
         point, low, high, scale = self._components(model, X_cal, fitting=True)
         self.calibration_prediction_ = point
+        self.calibration_targets_ = y_cal
         self.conformity_scores_ = np.maximum(low - y_cal, y_cal - high) / scale
         return model, y_cal
 
@@ -665,6 +668,9 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         """Fit the label density; weight the calibration rows; warn about missed regions."""
         density = LabelDensity() if self.label_density is None else clone(self.label_density)
         self.label_density_ = None
+        self._target_densities = None
+        if self.calibration == "label":  # one 1-D density per target: its label groups
+            self._target_densities = [clone(density).fit(column) for column in all_y.T]
         if self.n_targets_ <= 2:
             try:
                 self.label_density_ = density.fit(all_y[:, 0] if self.n_targets_ == 1 else all_y)
@@ -832,6 +838,80 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             )
         return mapping[cal_bins], mapping[test_bins]
 
+    def label_groups(self, alpha: float = 0.1, target: int = 0) -> NDArray[np.float64]:
+        """Return the label ranges of ``calibration="label"`` at ``alpha``, ``(n_groups, 2)``.
+
+        Consecutive bins of the target's label density, merged until each holds
+        at least :func:`min_calibration_size` ``(alpha)`` calibration rows and
+        :data:`MIN_LABEL_GROUP` rows; the first starts at ``-inf``, the last ends
+        at ``inf``.
+
+        Parameters
+        ----------
+        alpha : float, default=0.1
+            Miscoverage rate (per target; divide by the number of targets for
+            ``joint=True``).
+        target : int, default=0
+            Which target.
+
+        Returns
+        -------
+        ranges : ndarray of shape (n_groups, 2)
+            Lower and upper label bound of every group.
+        """
+        check_is_fitted(self, "conformity_scores_")
+        if self.calibration != "label":
+            raise ValueError("label_groups exist for calibration='label' only.")
+        ranges, _ = self._label_group_rows(target, _check_alpha(alpha))
+        return ranges
+
+    def _label_group_rows(
+        self, t: int, level: float
+    ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+        """Label ranges of the groups of target ``t`` and the group of every calibration row."""
+        density = self._target_densities[t]
+        bins = density.flat_bin_index(self.calibration_targets_[:, t])
+        counts = np.bincount(bins, minlength=density.n_bins_[0])
+        need = max(min_calibration_size(level), MIN_LABEL_GROUP)
+        mapping = _merge_groups(counts, need)
+        edges = density.bin_edges_[0]
+        n_groups = int(mapping[-1]) + 1
+        first = np.searchsorted(mapping, np.arange(n_groups), side="left")
+        last = np.searchsorted(mapping, np.arange(n_groups), side="right")
+        ranges = np.column_stack([edges[first], edges[last]]).astype(np.float64)
+        ranges[0, 0], ranges[-1, 1] = -np.inf, np.inf
+        return ranges, mapping[bins]
+
+    def _label_conditional(
+        self,
+        t: int,
+        low: NDArray[np.float64],
+        high: NDArray[np.float64],
+        scale: NDArray[np.float64],
+        level: float,
+    ) -> NDArray[np.float64]:
+        """Label-conditional intervals of target ``t``: the hull of the per-group sets."""
+        ranges, groups = self._label_group_rows(t, level)
+        scores = self.conformity_scores_[:, t]
+        q = np.array(
+            [
+                _order_stat(scores[groups == g], _upper_rank(int((groups == g).sum()), level))
+                for g in range(len(ranges))
+            ]
+        )
+        lower = np.maximum(ranges[:, 0], low[:, None] - q * scale[:, None])  # (n, G)
+        upper = np.minimum(ranges[:, 1], high[:, None] + q * scale[:, None])
+        kept = lower <= upper
+        out = np.column_stack(
+            [
+                np.where(kept, lower, np.inf).min(axis=1),
+                np.where(kept, upper, -np.inf).max(axis=1),
+            ]
+        )
+        empty = ~kept.any(axis=1)  # CQR with negative corrections everywhere
+        out[empty] = ((low + high) / 2)[empty, None]
+        return out
+
     def predict_interval(
         self, X: ArrayLike, alpha: float = 0.1, *, joint: bool = False
     ) -> NDArray[np.float64]:
@@ -891,6 +971,9 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             scale = np.ones_like(center)
         out = np.empty((len(center), n_targets, 2))
         for t in range(n_targets):
+            if self.calibration == "label":
+                out[:, t] = self._label_conditional(t, low[:, t], high[:, t], scale[:, t], level)
+                continue
             cal_groups, test_groups = self._groups(t, center[:, t], level)
             for g in np.unique(test_groups):
                 rows = np.flatnonzero(test_groups == g)
