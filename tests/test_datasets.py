@@ -380,3 +380,41 @@ def test_long_tail_rejects_bad_parameters(params, name):
 
     with pytest.raises(ValueError, match=name):
         make_long_tail_regression(**params)
+
+
+def test_modality_blocks_of_given_sizes():
+    X, y = make_imbalanced_regression(300, [384, 512], random_state=0)  # text + image widths
+    assert X.shape == (300, 896)
+    for block in np.split(X, [384], axis=1):
+        np.testing.assert_allclose(np.linalg.norm(block, axis=1), 1.0, rtol=1e-12)
+    # The blocks see different specific factors: correlation within the 384-block is
+    # higher than across the two blocks (as for equal widths).
+    corr = np.abs(np.corrcoef(X[:, ::16].T))
+    k = 384 // 16
+    within = corr[:k, :k][~np.eye(k, dtype=bool)].mean()
+    assert within > 1.5 * corr[:k, k:].mean()
+    # The targets do not depend on the widths; equal listed widths are the int form.
+    np.testing.assert_array_equal(y, make_imbalanced_regression(300, 16, random_state=0)[1])
+    X_int, _ = make_imbalanced_regression(50, 768, random_state=3)
+    X_list, _ = make_imbalanced_regression(50, (384, 384), random_state=3)
+    np.testing.assert_array_equal(X_int, X_list)
+    X3, _ = make_imbalanced_regression(20, [2, 5, 3], random_state=0)  # three modalities
+    for block in np.split(X3, [2, 7], axis=1):
+        np.testing.assert_allclose(np.linalg.norm(block, axis=1), 1.0, rtol=1e-12)
+    bags, _, _ = make_imbalanced_regression(4, [3, 5], n_fragments=2, random_state=0)
+    assert [bag.shape for bag in bags] == [(2, 8)] * 4
+    np.testing.assert_allclose(np.linalg.norm(bags[0][:, 3:], axis=1), 1.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("n_features", "n_modalities", "message"),
+    [
+        ([384, 512], 3, r"lists 2 block widths \[384, 512\] but n_modalities=3"),
+        ([384, 0], None, r"n_features\[1\] \(the width of block 1\) must be an integer >= 1"),
+        ([384, 2.5], None, r"n_features\[1\] .* must be an integer >= 1, got 2.5"),
+        ([], None, "empty list"),
+    ],
+)
+def test_bad_block_sizes(n_features, n_modalities, message):
+    with pytest.raises(ValueError, match=message):
+        make_imbalanced_regression(10, n_features, n_modalities=n_modalities)

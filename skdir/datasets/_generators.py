@@ -49,10 +49,10 @@ _CHUNK = 16384
 @validate_params(
     {
         "n_samples": [NonBoolInterval(Integral, 1, None, closed="left")],
-        "n_features": [NonBoolInterval(Integral, 1, None, closed="left")],
+        "n_features": [NonBoolInterval(Integral, 1, None, closed="left"), list, tuple],
         "n_targets": [NonBoolInterval(Integral, 1, 2, closed="both")],
         "imbalance": [NonBoolInterval(Real, 0, None, closed="left")],
-        "n_modalities": [NonBoolInterval(Integral, 1, None, closed="left")],
+        "n_modalities": [NonBoolInterval(Integral, 1, None, closed="left"), None],
         "n_fragments": [NonBoolInterval(Integral, 1, None, closed="left"), tuple, list, None],
         "noise": [NonBoolInterval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
@@ -61,11 +61,11 @@ _CHUNK = 16384
 )
 def make_imbalanced_regression(
     n_samples: int = 1000,
-    n_features: int = 768,
+    n_features: int | list[int] | tuple[int, ...] = 768,
     *,
     n_targets: int = 1,
     imbalance: float = 1.0,
-    n_modalities: int = 2,
+    n_modalities: int | None = None,
     n_fragments: int | tuple[int, int] | None = None,
     noise: float = 0.1,
     random_state: int | np.random.RandomState | None = None,
@@ -74,8 +74,10 @@ def make_imbalanced_regression(
 
     The inputs imitate concatenated transformer embeddings (for instance a text
     and an image encoder): the columns are split into ``n_modalities``
-    contiguous blocks; each block is a random low-rank projection of 12 latent
-    factors shared by all modalities and 8 factors specific to that modality,
+    contiguous blocks (of the sizes given by a list ``n_features``, e.g.
+    ``[384, 512]`` for a 384-wide text and a 512-wide image embedding); each
+    block is a random low-rank projection of 12 latent factors shared by all
+    modalities and 8 factors specific to that modality,
     plus a constant per-column offset (the anisotropy of real embeddings) and
     isotropic column noise; every block of every row is then scaled to unit
     Euclidean norm, as sentence-transformers models do. Columns are therefore
@@ -104,10 +106,13 @@ def make_imbalanced_regression(
     ----------
     n_samples : int, default=1000
         Number of samples (bags when ``n_fragments`` is given), at least 1.
-    n_features : int, default=768
-        Number of columns, at least ``n_modalities``. Blocks get
+    n_features : int or list of int, default=768
+        Number of columns, at least ``n_modalities``: blocks get
         ``n_features // n_modalities`` columns, the first ones one more when
-        it does not divide.
+        it does not divide. A list gives the width of each block (one block
+        per modality, in order): ``[384, 512]`` makes 896 columns, a
+        384-column block then a 512-column block, each of unit norm per row.
+        ``[384, 384]`` is the same data as ``768`` with two modalities.
     n_targets : {1, 2}, default=1
         Number of targets. With the same ``random_state`` the first target is
         the same for ``n_targets=1`` and ``n_targets=2``, and so is ``X``.
@@ -118,8 +123,9 @@ def make_imbalanced_regression(
         2000 samples in 30 bins (``LabelDensity(n_bins=30).shot_regions(y)``)
         give about 1700 many-, 250 medium- and 35..45 few-shot samples, the
         few-shot ones all above the 97th percentile.
-    n_modalities : int, default=2
-        Number of column blocks (encoders).
+    n_modalities : int or None, default=None
+        Number of column blocks (encoders): 2 for an int ``n_features``, the
+        length of a list ``n_features`` (a different number raises).
     n_fragments : int, (int, int) or None, default=None
         ``None`` returns one row per sample. An int ``k`` gives every sample
         a bag of ``k`` fragments; a pair ``(min, max)`` draws each bag size
@@ -170,17 +176,17 @@ def make_imbalanced_regression(
     >>> X, y = make_imbalanced_regression(200, 64, random_state=0)
     >>> X.shape, y.shape
     ((200, 64), (200,))
+    >>> import numpy as np
+    >>> X, y = make_imbalanced_regression(200, [384, 512], random_state=0)  # text + image
+    >>> X.shape, bool(np.allclose(np.linalg.norm(X[:, 384:], axis=1), 1.0))
+    ((200, 896), True)
     >>> bags, y, y_fragments = make_imbalanced_regression(
     ...     5, 64, n_targets=2, n_fragments=(2, 4), random_state=0)
     >>> bags[0].shape[1], y.shape, y_fragments[0].shape[1]
     (64, (5, 2), 2)
     """
-    n_samples, n_features, n_modalities = int(n_samples), int(n_features), int(n_modalities)
-    if n_features < n_modalities:
-        raise ValueError(
-            f"n_features={n_features} is smaller than n_modalities={n_modalities}; every "
-            "modality needs at least one column."
-        )
+    n_samples = int(n_samples)
+    widths = _block_widths(n_features, n_modalities)
     imbalance, noise = float(imbalance), float(noise)
     size_range = _check_fragments(n_fragments)
     # Three independent streams, so that the targets do not depend on
@@ -190,8 +196,7 @@ def make_imbalanced_regression(
     column_noise_rng = np.random.default_rng(seeds[2])
 
     # The embedding space: loadings and offsets of every block.
-    widths = np.full(n_modalities, n_features // n_modalities)
-    widths[: n_features % n_modalities] += 1
+    n_modalities = len(widths)
     loadings = [
         np.vstack(
             [
@@ -233,6 +238,35 @@ def make_imbalanced_regression(
     y_frag = _select_targets(y_frag, n_targets)
     split_at = starts[1:]
     return np.split(X, split_at), y, np.split(y_frag, split_at)
+
+
+def _block_widths(n_features: object, n_modalities: int | None) -> list[int]:
+    """Return the width of every modality block; the types are validated by the constraints."""
+    if isinstance(n_features, list | tuple):
+        if not n_features:
+            raise ValueError(
+                "n_features is an empty list; give the width of each modality block, e.g. "
+                "[384, 512], or the total number of columns as an int."
+            )
+        widths = [
+            check_positive_int(width, f"n_features[{k}] (the width of block {k})")
+            for k, width in enumerate(n_features)
+        ]
+        if n_modalities is not None and n_modalities != len(widths):
+            raise ValueError(
+                f"n_features lists {len(widths)} block widths {list(widths)} but "
+                f"n_modalities={n_modalities}; leave n_modalities=None (one modality per "
+                "listed block) or list one width per modality."
+            )
+        return widths
+    total = int(n_features)  # type: ignore[call-overload]
+    count = 2 if n_modalities is None else int(n_modalities)
+    if total < count:
+        raise ValueError(
+            f"n_features={total} is smaller than n_modalities={count}; every "
+            "modality needs at least one column."
+        )
+    return [total // count + (k < total % count) for k in range(count)]
 
 
 def _check_fragments(n_fragments: object) -> tuple[int, int] | None:
