@@ -499,9 +499,11 @@ def _id_reason(column: Any, name: str, pd: Any) -> str | None:
     """Why a feature column looks like an identifier of samples, or None.
 
     Strings are identifiers when they repeat in runs of rows or are all distinct
-    (a name per row); integers when the name reads like an id, when each value fills
-    one run of consecutive rows (fragments of a sample stored together), or when
-    they number the rows (all distinct, sorted).
+    (a name per row), or take more than n/20 values; integers when the name reads
+    like an id, when each of at least 20 values fills one run of at most 50
+    consecutive rows on average (fragments of a sample stored together), or when
+    they number the rows (all distinct, increasing). A real feature caught by
+    this (a table sorted by an integer column) is used with ``--keep``.
     """
     values = column.to_numpy()
     n = len(values)
@@ -523,7 +525,7 @@ def _id_reason(column: Any, name: str, pd: Any) -> str | None:
     named = _ID_NAME.search(str(name).lower()) is not None
     if named:
         return f"is an integer column named like an identifier ({n_unique} values)"
-    if runs and n_unique < n and n_unique >= 10:
+    if runs and n_unique < n and n_unique >= 20 and n / n_unique <= 50:
         return (
             f"is constant over runs of consecutive rows ({n_unique} runs over {n} rows), "
             "like the sample id of a fragment table"

@@ -1,6 +1,7 @@
 """The ``skdir`` command line: input errors, data loading and a small end-to-end run."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -128,3 +129,278 @@ def test_npz_with_a_train_val_test_split_is_evaluated_on_its_test_rows(tmp_path)
     with pytest.raises(UsageError, match="'X_test', 'y_test'"):
         load_table(incomplete)
     assert predefined_split(incomplete) is None
+
+
+# ------------------------------------------------------------ fragment tables (issue 18)
+def _fragments(n_samples=120, n_features=6, seed=0, string_ids=False):
+    """A fragment table sorted by sample: ids, features, two targets on different scales."""
+    from skdir.datasets import make_imbalanced_regression
+
+    bags, _, y_frag = make_imbalanced_regression(
+        n_samples, n_features, n_targets=2, n_fragments=(2, 4), random_state=seed
+    )
+    ids = np.repeat(np.arange(n_samples), [len(b) for b in bags])
+    frame = pd.DataFrame(np.concatenate(bags), columns=[f"f{i}" for i in range(n_features)])
+    frame.insert(0, "sample_id", [f"s{i:04d}" for i in ids] if string_ids else ids)
+    targets = np.concatenate(y_frag)
+    frame["a"], frame["b"] = targets[:, 0], targets[:, 1]
+    return frame
+
+
+@pytest.mark.parametrize("string_ids", [True, False])
+def test_sample_id_column_is_refused_as_a_feature(tmp_path, string_ids):
+    path = tmp_path / "fragments.csv"
+    _fragments(string_ids=string_ids).to_csv(path, index=False)
+    with pytest.raises(
+        ValueError, match=r"Column 'sample_id' .*--group sample_id.*--drop sample_id"
+    ):
+        load_table(path, ["a", "b"])
+
+
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [
+        ("group", np.repeat(np.arange(40), 3)),  # constant over runs of rows, not named an id
+        ("Unnamed: 0", np.arange(120)),  # a saved row index
+        ("item_key", np.arange(120)[::-1] % 50),  # named like an identifier
+    ],
+)
+def test_numeric_identifiers_are_detected(tmp_path, column, values):
+    frame = _frame(n=120).assign(**{column: values})
+    path = tmp_path / "table.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(UsageError, match=rf"Column '{column}' .*looks like an identifier"):
+        load_table(path, ["score"])
+    X, _, _ = load_table(path, ["score"], keep=[column])  # the user says it is a feature
+    assert X.shape == (120, 6)  # a, b, c, d, other and the column
+    X, _, _ = load_table(path, ["score"], drop=[column])
+    assert X.shape == (120, 5)
+
+
+def test_ordinary_integer_features_are_kept(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = _frame(n=120).assign(
+        rooms=rng.integers(1, 6, 120), year=np.sort(rng.integers(1990, 2000, 120))
+    )
+    path = tmp_path / "table.csv"
+    frame.to_csv(path, index=False)
+    X, _, _ = load_table(path, ["score"])  # 'year' is sorted but has only 10 values
+    assert X.shape == (120, 7)
+
+
+def test_group_builds_bags_and_robust_sample_targets(tmp_path):
+    from skdir.cli import read_table
+    from skdir.fragments import aggregate_targets, choose_target_aggregation
+
+    frame = _fragments(string_ids=True)
+    shuffled = frame.sample(frac=1.0, random_state=0)  # fragments need not be contiguous
+    path = tmp_path / "fragments.csv"
+    shuffled.to_csv(path, index=False)
+    table = read_table(path, ["a", "b"], group="sample_id", target_aggregation="median")
+    assert len(table.X) == 120 and table.y.shape == (120, 2)
+    assert table.n_rows == len(frame) and table.features == [f"f{i}" for i in range(6)]
+    first = frame[frame["sample_id"] == table.ids[7]]
+    np.testing.assert_allclose(
+        table.X[7],
+        first[table.features].to_numpy()[
+            np.argsort(shuffled.index[shuffled["sample_id"] == table.ids[7]])
+        ],
+        rtol=1e-12,
+    )
+    expected = aggregate_targets(
+        frame[["a", "b"]].to_numpy(), frame["sample_id"].to_numpy(), method="median"
+    )
+    np.testing.assert_allclose(table.y, expected)
+    auto = read_table(path, ["a", "b"], group="sample_id")
+    assert auto.aggregation == choose_target_aggregation(
+        frame[["a", "b"]].to_numpy(), frame["sample_id"].to_numpy()
+    )
+
+
+def test_group_errors(tmp_path):
+    path = tmp_path / "fragments.csv"
+    _fragments().to_csv(path, index=False)
+    with pytest.raises(UsageError, match=r"Unknown --group column\(s\) \['sample'\]"):
+        load_table(path, ["a"], group="sample")
+    with pytest.raises(UsageError, match="is also a --target"):
+        load_table(path, ["a"], group="a")
+    np.savez(tmp_path / "d.npz", X=np.zeros((60, 2)), y=np.zeros(60))
+    with pytest.raises(UsageError, match=r"--group applies to a \.csv/\.parquet"):
+        load_table(tmp_path / "d.npz", group="g")
+
+
+def test_parquet_needs_the_extra(tmp_path, monkeypatch):
+    import importlib.util
+
+    path = tmp_path / "table.parquet"
+    real = importlib.util.find_spec
+    if real("pyarrow") is not None:
+        _frame().to_parquet(path, index=False)
+        X, y, _ = load_table(path, ["score"])
+        np.testing.assert_allclose(y, _frame()["score"])
+        assert X.shape == (80, 5)
+    else:
+        path.write_bytes(b"PAR1")
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "pyarrow" else real(name)
+    )
+    with pytest.raises(UsageError, match=r"skdir\[parquet\]"):
+        load_table(path, ["score"])
+
+
+def test_region_rule_follows_the_label_grid_and_scales_with_the_data():
+    from skdir._harness import region_rule
+
+    y = np.repeat(np.round(np.arange(0, 5.01, 0.2), 1), 40)  # STS-B-like 0.2 steps, 26 values
+    density, many, few = region_rule(y)
+    edges = density.bin_edges_[0]
+    # 0.2-wide bins centred on the labels: every edge halfway between two labels
+    np.testing.assert_allclose(np.diff(edges), 0.2)
+    np.testing.assert_allclose(edges[0], -0.1)
+    assert np.all(density.counts_ == 40)
+    assert (many, few) == (40.0, 8.0)  # the mean occupied bin and a fifth of it
+    _, many, few = region_rule(y, many=100, few=20)
+    assert (many, few) == (100.0, 20.0)
+
+
+def _tiny_recommended(monkeypatch):
+    """Replace the models of skdir benchmark by a fast AutoDIRRegressor (two ridges)."""
+    from skdir import cli
+
+    def build(suite="auto", *, bags=False, random_state=0, **kwargs):
+        from skdir.auto import AutoDIRRegressor
+        from skdir.conformal import ConformalDIRRegressor
+        from skdir.fragments import FragmentAggregator
+        from skdir.pipeline import make_pipeline
+
+        auto = AutoDIRRegressor(
+            "fast", candidates=["ridge", "ridge+lds"], random_state=random_state
+        )
+        steps = [FragmentAggregator(stats=("mean",))] if bags else []
+        return {"AutoDIR": make_pipeline(*steps, ConformalDIRRegressor(auto, method="cv_plus"))}
+
+    monkeypatch.setattr(cli, "build_models", build)
+
+
+def test_benchmark_and_predict_on_a_fragment_table(tmp_path, capsys, monkeypatch):
+    from skdir.cli import read_table, run_benchmark
+    from skdir.persistence import load_model
+
+    _tiny_recommended(monkeypatch)
+    frame = _fragments(n_samples=150, string_ids=True)
+    path = tmp_path / "fragments.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    result = run_benchmark(path, targets=["a", "b"], group="sample_id", out=out)
+    printed = capsys.readouterr()
+    # per-sample scoring: one held-out prediction per sample, every sample once
+    assert result.y_true.shape == (150, 2)
+    sizes = result.region_sizes()
+    assert all(sum(sizes[t].values()) == 150 for t in ("a", "b"))
+    # progress lines per target, never a mean of the two scales
+    assert "a: MAE all" in printed.err and "b: MAE all" in printed.err
+    assert "fragments of 150 samples" in printed.err
+    assert "Shot regions" in printed.out and "leaderboard" in printed.out
+    assert {p.name for p in out.iterdir()} >= {
+        "model.skdir",
+        "leaderboard.png",
+        "per_bin_error.png",
+        "report.md",
+        "results.json",
+    }
+    model, info = load_model(out / "model.skdir", strict=True, return_info=True)
+    assert info["metadata"]["group"] == "sample_id"
+    assert info["metadata"]["features"] == [f"f{i}" for i in range(6)]
+
+    new = frame[frame["sample_id"].isin(["s0003", "s0010", "s0042"])].drop(columns=["a", "b"])
+    new_path = tmp_path / "new.csv"
+    new.to_csv(new_path, index=False)
+    predictions = tmp_path / "pred.csv"
+    assert (
+        main(
+            [
+                "predict",
+                "--model",
+                str(out / "model.skdir"),
+                "--data",
+                str(new_path),
+                "--out",
+                str(predictions),
+                "--alpha",
+                "0.2",
+            ]
+        )
+        == 0
+    )
+    written = pd.read_csv(predictions)
+    assert list(written.columns) == [
+        "sample_id",
+        "a",
+        "b",
+        "a_lower",
+        "a_upper",
+        "b_lower",
+        "b_upper",
+    ]
+    assert written["sample_id"].tolist() == ["s0003", "s0010", "s0042"]
+    bags = read_table(
+        new_path, group="sample_id", features=info["metadata"]["features"], need_targets=False
+    ).X
+    np.testing.assert_allclose(written[["a", "b"]].to_numpy(), model.predict(bags), rtol=1e-10)
+    for t in ("a", "b"):
+        assert (written[f"{t}_lower"] <= written[t]).all() and (
+            written[t] <= written[f"{t}_upper"]
+        ).all()
+    assert re.search(
+        r"wrote predictions and 80% intervals of 3 samples \(\d+ fragments grouped by "
+        "sample_id\\)",
+        capsys.readouterr().out,
+    )
+
+
+def test_predict_errors(tmp_path, capsys):
+    from sklearn.linear_model import Ridge
+
+    from skdir.persistence import save_model
+
+    frame = _frame()
+    save_model(
+        Ridge().fit(frame[["a", "b"]].to_numpy(), frame["score"]),
+        tmp_path / "m.skdir",
+        metadata={"features": ["a", "b"], "targets": ["score"]},
+    )
+    frame[["a"]].to_csv(tmp_path / "lacking.csv", index=False)
+    assert (
+        main(
+            [
+                "predict",
+                "--model",
+                str(tmp_path / "m.skdir"),
+                "--data",
+                str(tmp_path / "lacking.csv"),
+            ]
+        )
+        == 2
+    )
+    assert "lacks 1 feature column(s) the model was fitted on: ['b']" in capsys.readouterr().err
+    frame.to_csv(tmp_path / "full.csv", index=False)
+    out = tmp_path / "p.csv"
+    assert (
+        main(
+            [
+                "predict",
+                "--model",
+                str(tmp_path / "m.skdir"),
+                "--data",
+                str(tmp_path / "full.csv"),
+                "--alpha",
+                "0.1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert "gives no intervals" in capsys.readouterr().err
+    assert list(pd.read_csv(out).columns) == ["row", "score"]
+    assert main(["predict", "--model", str(tmp_path / "nope.skdir"), "--data", str(out)]) == 2
