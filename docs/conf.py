@@ -77,6 +77,7 @@ PUBLIC_MODULES = [
     "skdir.plotting",
     "skdir.auto",
     "skdir.conformal",
+    "skdir.persistence",
 ]
 
 
