@@ -2,11 +2,13 @@
 
 import math
 import pickle
+import warnings
 
 import numpy as np
 import pytest
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.dummy import DummyRegressor
+from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import Ridge
 
 from skdir.conformal import (
@@ -17,7 +19,7 @@ from skdir.conformal import (
     interval_width,
     min_calibration_size,
 )
-from skdir.conformal._regressor import _merge_groups
+from skdir.conformal._regressor import _merge_groups, _weighted_quantile
 from skdir.density import LabelDensity
 from skdir.ensemble import BaggedRegressor
 
@@ -135,9 +137,9 @@ def test_mondrian_merges_bins_with_too_few_rows():
     mondrian = ConformalDIRRegressor(Ridge(), n_bins=5, random_state=0).fit(X, y)
     marginal = clone(mondrian).set_params(calibration="marginal").fit(X, y)
     assert len(mondrian.conformity_scores_) == 10  # 2 per bin, alpha=0.1 needs 9
-    np.testing.assert_allclose(
-        mondrian.predict_interval(X, alpha=0.1), marginal.predict_interval(X, alpha=0.1)
-    )
+    with pytest.warns(CalibrationWarning, match="merged"):
+        merged = mondrian.predict_interval(X, alpha=0.1)
+    np.testing.assert_allclose(merged, marginal.predict_interval(X, alpha=0.1))
     # at alpha=0.5 one score per bin is enough: the bins stay apart
     assert not np.allclose(
         mondrian.predict_interval(X, alpha=0.5), marginal.predict_interval(X, alpha=0.5)
@@ -265,7 +267,7 @@ def test_alpha_outside_0_1(alpha):
 
 def test_too_few_calibration_rows_says_how_many():
     X, y = heteroscedastic(20, 8)
-    model = ConformalDIRRegressor(Ridge(), random_state=0).fit(X, y)
+    model = ConformalDIRRegressor(Ridge(), calibration="marginal", random_state=0).fit(X, y)
     assert len(model.conformity_scores_) == 5
     with pytest.raises(ValueError, match=r"5 calibration score\(s\).*needs at least 9"):
         model.predict_interval(X, alpha=0.1)
@@ -276,7 +278,8 @@ def test_too_few_calibration_rows_says_how_many():
 
 def test_joint_needs_the_bonferroni_rows():
     X, y = heteroscedastic(48, 9)
-    model = ConformalDIRRegressor(Ridge(), random_state=0).fit(X, np.column_stack([y, y]))
+    model = ConformalDIRRegressor(Ridge(), calibration="marginal", random_state=0)
+    model.fit(X, np.column_stack([y, y]))
     assert model.predict_interval(X, alpha=0.1).shape == (48, 2, 2)  # 12 rows >= 9
     with pytest.raises(ValueError, match="needs at least 19"):
         model.predict_interval(X, alpha=0.1, joint=True)
@@ -310,3 +313,276 @@ def test_metrics_reject_mismatched_shapes():
         interval_width(np.zeros((4, 3)))
     with pytest.raises(ValueError, match="lower bound above"):
         interval_coverage([0.0], [[1.0, 0.0]])
+
+
+# ------------------------------------------------------ scores and weights
+class SpreadModel(RegressorMixin, BaseEstimator):
+    """Predicts 0 with the spread X[:, 0] (a stand-in for an ensemble's return_std)."""
+
+    def fit(self, X, y):
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict(self, X, return_std=False):
+        pred = np.zeros(len(X))
+        return (pred, np.asarray(X)[:, 0].astype(float)) if return_std else pred
+
+
+class BandModel(RegressorMixin, BaseEstimator):
+    """Predicts the quantiles -1, 0, 1 everywhere (a stand-in quantile model)."""
+
+    def fit(self, X, y):
+        return self
+
+    def predict(self, X):
+        return np.zeros(len(X))
+
+    def predict_quantiles(self, X):
+        return np.tile([-1.0, 0.0, 1.0], (len(X), 1))
+
+
+def test_normalized_scores_by_hand():
+    # y = 0.5 * spread: every score |y - 0| / spread is 0.5, so q = 0.5
+    X = np.linspace(1.0, 2.0, 40)[:, None]
+    y = 0.5 * X[:, 0]
+    model = ConformalDIRRegressor(
+        SpreadModel(), score="normalized", calibration="marginal", random_state=0
+    ).fit(X, y)
+    assert model.difficulty_source_ == "return_std"
+    spread = X[model.calibration_index_, 0]
+    floor = np.quantile(spread, 0.05)  # the 5% difficulty floor
+    scores = 0.5 * spread / np.maximum(spread, floor)
+    np.testing.assert_allclose(model.conformity_scores_[:, 0], scores)
+    assert (scores[1:] == 0.5).all()  # only the smallest spread is raised to the floor
+    X_test = np.array([[1.2], [2.0], [0.001]])
+    intervals = model.predict_interval(X_test, alpha=0.1)  # rank 10 of 10: q = 0.5
+    np.testing.assert_allclose(intervals[:, 1], 0.5 * np.array([1.2, 2.0, floor]))
+    np.testing.assert_allclose(intervals[:, 0], -intervals[:, 1])
+
+
+def test_normalized_uses_a_scale_model_without_return_std(problem):
+    X, y, X_test, y_test = problem
+    high_noise = X_test[:, 0] > 0.8
+    model = ConformalDIRRegressor(
+        Ridge(), score="normalized", calibration="marginal", random_state=0
+    ).fit(X, y)
+    assert model.difficulty_source_ == "scale_estimator"
+    assert len(model.scale_estimators_) == 1
+    intervals = model.predict_interval(X_test, alpha=0.1)
+    assert 0.87 <= interval_coverage(y_test, intervals) <= 0.93
+    # the difficulty follows the noise: the high-noise region is covered, and the
+    # intervals there are wider than in the low-noise rest
+    assert covered(y_test, intervals)[high_noise].mean() >= 0.85  # measured 0.885
+    width = intervals[:, 1] - intervals[:, 0]
+    assert width[high_noise].mean() > 5 * width[X_test[:, 0] < 0.3].mean()  # measured 10x
+
+
+def test_normalized_takes_the_bagged_spread():
+    X, y = heteroscedastic(300, 12)
+    bag = BaggedRegressor(Ridge(), n_members=4, random_state=0)
+    model = ConformalDIRRegressor(bag, score="normalized", random_state=0).fit(X, y)
+    assert model.difficulty_source_ == "return_std"
+    assert model.scale_estimators_ is None
+
+
+def test_cqr_by_hand():
+    X = np.zeros((40, 1))
+    y = np.linspace(-3.0, 3.0, 40)
+    model = ConformalDIRRegressor(
+        BandModel(), score="cqr", calibration="marginal", calibration_size=0.5, random_state=0
+    ).fit(X, y)
+    cal = y[model.calibration_index_]
+    np.testing.assert_allclose(model.conformity_scores_[:, 0], np.maximum(-1 - cal, cal - 1))
+    q = np.sort(model.conformity_scores_[:, 0])[math.ceil(21 * 0.8) - 1]
+    np.testing.assert_allclose(model.predict_interval(X[:2], alpha=0.2), [[-1 - q, 1 + q]] * 2)
+    # a band wider than needed gets a negative correction
+    narrow_y = np.linspace(-0.2, 0.2, 40)
+    narrow = clone(model).fit(X, narrow_y).predict_interval(X[:1], alpha=0.2)
+    assert narrow[0, 1] - narrow[0, 0] < 2.0
+
+
+def test_cqr_around_a_quantile_model_covers(problem):
+    from skdir.conformal import MultiQuantileRegressor
+
+    X, y, X_test, y_test = problem
+    hgb = HistGradientBoostingRegressor(loss="quantile", max_iter=50, random_state=0)
+    model = ConformalDIRRegressor(
+        MultiQuantileRegressor(hgb), score="cqr", calibration="marginal", random_state=0
+    ).fit(X, y)
+    intervals = model.predict_interval(X_test, alpha=0.1)
+    assert 0.87 <= interval_coverage(y_test, intervals) <= 0.93
+    high_noise = X_test[:, 0] > 0.8
+    assert covered(y_test, intervals)[high_noise].mean() >= 0.85
+
+
+def test_weighted_quantile():
+    scores = np.array([3.0, 1.0, 2.0, 4.0])
+    # equal weights: the ceil((n + 1)(1 - alpha))-th smallest
+    for alpha in (0.2, 0.4, 0.6):
+        expected = np.sort(scores)[math.ceil(5 * (1 - alpha)) - 1]
+        assert _weighted_quantile(scores, np.ones(4), alpha) == expected
+    # weights 1, 1, 1, 5 (sorted 1, 2, 3, 4), test mass 5: cumulative 1, 2, 3, 8 of 13
+    weights = np.array([1.0, 1.0, 1.0, 5.0])
+    assert _weighted_quantile(scores, weights, 0.5) == 4.0  # 3/13 < 0.5 <= 8/13
+    assert _weighted_quantile(scores, weights, 0.8) == 3.0  # 2/13 < 0.2 <= 3/13
+    assert _weighted_quantile(scores, weights, 0.87) == 2.0  # 1/13 < 0.13 <= 2/13
+    with pytest.raises(ValueError, match="largest calibration weight"):
+        _weighted_quantile(scores, weights, 0.3)  # 8/13 < 0.7 is all the mass
+
+
+def imbalanced(n, seed):
+    """A skewed target whose rare high range is noisier: exp(x) + noise growing with x."""
+    rng = np.random.default_rng(seed)
+    X = rng.exponential(0.5, size=(n, 1))
+    y = X[:, 0] + rng.normal(size=n) * (0.1 + 0.5 * X[:, 0])
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def skewed():
+    X, y = imbalanced(4000, 20)
+    X_test, y_test = imbalanced(4000, 120)
+    density = LabelDensity(n_bins=20).fit(y)
+    return X, y, X_test, y_test, density
+
+
+def test_label_and_density_calibration_hold_the_rare_range(skewed):
+    X, y, X_test, y_test, density = skewed
+    results = {}
+    for calibration in ("marginal", "density", "label"):
+        model = ConformalDIRRegressor(
+            Ridge(), calibration=calibration, label_density=LabelDensity(n_bins=20), random_state=0
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CalibrationWarning)
+            model.fit(X, y)
+        report = coverage_report(
+            y_test, model.predict_interval(X_test, alpha=0.1), density, many=400, few=100
+        )
+        results[calibration] = report
+    few = {k: r["regions"]["few"]["coverage"] for k, r in results.items()}
+    assert few["marginal"] < 0.5  # measured 0.37 (medium 0.79)
+    assert few["label"] >= 0.88  # measured 0.92 (many 0.97, medium 0.97)
+    assert few["density"] >= 0.88  # measured 0.92 (many 1.00, medium 1.00)
+    # label groups keep every region near the nominal level
+    for region in results["label"]["regions"].values():
+        assert region["coverage"] >= 0.86
+    # the price: wider intervals (measured 1.30 marginal, 2.83 label, 3.48 density)
+    assert results["marginal"]["width"] < results["label"]["width"] < results["density"]["width"]
+
+
+def test_label_groups_are_contiguous_and_large_enough(skewed):
+    X, y, *_ = skewed
+    model = ConformalDIRRegressor(Ridge(), calibration="label", random_state=0).fit(X, y)
+    ranges = model.label_groups(alpha=0.1)
+    assert ranges[0, 0] == -np.inf and ranges[-1, 1] == np.inf
+    np.testing.assert_array_equal(ranges[1:, 0], ranges[:-1, 1])
+    cal = model.calibration_targets_[:, 0]
+    inner = np.searchsorted(ranges[1:, 0], cal, side="right")
+    assert np.bincount(inner).min() >= 20
+    with pytest.raises(ValueError, match="calibration='label' only"):
+        ConformalDIRRegressor(Ridge(), random_state=0).fit(X, y).label_groups()
+
+
+def test_label_intervals_by_hand():
+    # constant-zero model; calibration targets 0..39 in two groups of 20 (bins of width 20):
+    # scores are |y|, so q_low = 20th of 0..19 at alpha=0.05 -> 19, q_high -> 39
+    X = np.zeros((80, 1))
+    y = np.tile(np.arange(40.0), 2)
+    model = ConformalDIRRegressor(
+        DummyRegressor(strategy="constant", constant=0.0),
+        calibration="label",
+        calibration_size=0.5,
+        label_density=LabelDensity(bin_width=20.0, bin_range=(0.0, 40.0)),
+        random_state=0,
+    ).fit(X, y)
+    np.testing.assert_array_equal(model.label_groups(0.05), [[-np.inf, 20], [20, np.inf]])
+    groups = model.calibration_targets_[:, 0] >= 20
+    q = [np.sort(model.conformity_scores_[groups == g, 0])[-1] for g in (False, True)]
+    # the set is [-q_low, q_low] within (-inf, 20) and [20, q_high] within [20, inf)
+    np.testing.assert_allclose(model.predict_interval(X[:1], alpha=0.05), [[-q[0], q[1]]])
+
+
+def test_calibration_set(problem):
+    X, y, X_test, y_test = problem
+    model = ConformalDIRRegressor(Ridge(), calibration="marginal", random_state=0)
+    model.fit(X[:1000], y[:1000], calibration_set=(X[1000:], y[1000:]))
+    assert model.calibration_index_ is None
+    assert len(model.conformity_scores_) == 1000
+    np.testing.assert_allclose(model.estimator_.coef_, Ridge().fit(X[:1000], y[:1000]).coef_)
+    scores = np.abs(y[1000:] - model.estimator_.predict(X[1000:]))
+    np.testing.assert_allclose(model.conformity_scores_[:, 0], scores)
+    coverage = interval_coverage(y_test, model.predict_interval(X_test, alpha=0.1))
+    assert 0.87 <= coverage <= 0.93
+
+
+# ------------------------------------------------------- bad input, warnings
+def test_mismatched_targets():
+    X, y = heteroscedastic(100, 13)
+    Y = np.column_stack([y, y])
+    with pytest.raises(ValueError, match="calibration_set has 1 target"):
+        ConformalDIRRegressor(Ridge()).fit(X, Y, calibration_set=(X, y))
+    with pytest.raises(ValueError, match="gives 1 column"):
+        ConformalDIRRegressor(OneColumn()).fit(X, Y)
+    with pytest.raises(ValueError, match="at least two quantiles"):
+        ConformalDIRRegressor(OneQuantile(), score="cqr").fit(X, y)
+    with pytest.raises(ValueError, match="needs an estimator with predict_quantiles"):
+        ConformalDIRRegressor(Ridge(), score="cqr").fit(X, y)
+    with pytest.raises(ValueError, match="one or two targets"):
+        ConformalDIRRegressor(Ridge(), calibration="density").fit(X, np.column_stack([Y, y]))
+    with pytest.raises(ValueError, match="method='split'"):
+        ConformalDIRRegressor(Ridge(), method="cv_plus", score="normalized").fit(X, y)
+    with pytest.raises(ValueError, match="needs method='split'"):
+        ConformalDIRRegressor(Ridge(), method="cv_plus").fit(X, y, calibration_set=(X, y))
+
+
+class OneColumn(RegressorMixin, BaseEstimator):
+    def fit(self, X, y):
+        return self
+
+    def predict(self, X):
+        return np.zeros(len(X))
+
+
+class OneQuantile(OneColumn):
+    def predict_quantiles(self, X):
+        return np.zeros((len(X), 1))
+
+
+def test_a_calibration_set_missing_a_region_warns():
+    X, y = heteroscedastic(400, 14)
+    y[:3] = [20.0, 20.5, 21.0]  # a rare far range, left out of the calibration rows below
+    density = LabelDensity(n_bins=10, bin_range=None)  # bins of width 2.23 from -1.31 to 21
+    model = ConformalDIRRegressor(
+        Ridge(), calibration="density", label_density=density, random_state=0
+    )
+    with pytest.warns(CalibrationWarning, match=r"holding 3 of the 497.*\[18.77, 21\)"):
+        model.fit(X, y, calibration_set=(X[3:100], y[3:100]))
+    # any calibration: no calibration row in the few-shot bins (< 20 targets) is named
+    fitted = LabelDensity(n_bins=10, bin_range=None).fit(y)
+    rows = np.arange(3, 200)
+    rows = rows[fitted.shot_regions(y[rows]) != "few"]
+    with pytest.warns(
+        CalibrationWarning, match=r"few-shot region.*\[5.381, 7.612\), \[18.77, 21\)"
+    ):
+        ConformalDIRRegressor(Ridge(), label_density=density, random_state=0).fit(
+            X, y, calibration_set=(X[rows], y[rows])
+        )
+
+
+def test_density_needs_enough_calibration_mass():
+    X, y = heteroscedastic(60, 15)
+    model = ConformalDIRRegressor(Ridge(), calibration="density", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CalibrationWarning)
+        model.fit(X, y)
+    # 15 scores are enough for alpha=0.1 unweighted, but the largest weight is 0.24 of all
+    with pytest.raises(ValueError, match=r"largest calibration weight, 0.24.* alpha=0.1"):
+        model.predict_interval(X, alpha=0.1)
+
+
+def test_mondrian_merge_warns_with_the_bins():
+    X, y = heteroscedastic(40, 3)
+    model = ConformalDIRRegressor(Ridge(), n_bins=5, random_state=0).fit(X, y)
+    with pytest.warns(CalibrationWarning, match=r"hold fewer than the 9 .* leaving 1 of 5 bins"):
+        model.predict_interval(X, alpha=0.1)
