@@ -586,3 +586,117 @@ def test_mondrian_merge_warns_with_the_bins():
     model = ConformalDIRRegressor(Ridge(), n_bins=5, random_state=0).fit(X, y)
     with pytest.warns(CalibrationWarning, match=r"hold fewer than the 9 .* leaving 1 of 5 bins"):
         model.predict_interval(X, alpha=0.1)
+
+
+# ----------------------------------------------------- report, scorer, plot
+def test_coverage_report_bins_and_min_bin_size():
+    train = np.array([0.0] * 30 + [1.0] * 10 + [2.0] * 2)
+    density = LabelDensity(bin_width=1.0, ks=1, bin_range=(0.0, 3.0)).fit(train)
+    y = np.array([0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 2.0, 2.0])
+    intervals = np.stack([y - 1, y + 1], axis=1)
+    intervals[[3, 7]] = [[5.0, 6.0]]
+    report = coverage_report(y, intervals, density, many=20, few=5)
+    assert [b["bin"] for b in report["bins"]] == [0, 1, 2]
+    assert report["bins"][0] == {
+        "bin": 0,
+        "range": [[0.0, 1.0]],
+        "n": 4,
+        "coverage": 0.75,
+        "width": 1.75,
+    }
+    assert [b["coverage"] for b in report["bins"]] == [0.75, 1.0, 0.5]
+    # bins of at least 3 rows only: bin 0 is the worst
+    large = coverage_report(y, intervals, density, many=20, few=5, min_bin_size=3)
+    assert large["worst_bin"] == {"bin": 0, "n": 4, "coverage": 0.75}
+    assert coverage_report(y, intervals, density, min_bin_size=5)["worst_bin"] is None
+    with pytest.raises(ValueError, match="min_bin_size"):
+        coverage_report(y, intervals, density, min_bin_size=0)
+    with pytest.raises(ValueError, match="fitted on 1 target"):
+        coverage_report(np.column_stack([y, y]), np.stack([intervals] * 2, axis=1), density)
+
+
+def test_coverage_report_two_targets():
+    Y = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
+    intervals = np.stack([Y - 0.5, Y + 0.5], axis=-1)  # (4, 2, 2)
+    intervals[0, 1] = [5.0, 6.0]  # row 0 misses target 1
+    intervals[1, 0] = [1.0, 3.0]  # row 1 holds both, wider on target 0
+    density = LabelDensity(n_bins=2, ks=1, joint=False).fit(Y)
+    report = coverage_report(Y, intervals, density, many=3, few=1)
+    assert report["coverage"] == 0.75
+    assert report["target_coverage"] == [1.0, 0.75]
+    assert report["width"] == [1.25, 1.0]
+    assert sum(b["n"] for b in report["bins"]) == 4
+    assert all(len(b["range"]) == 2 for b in report["bins"])
+    for region in report["regions"].values():
+        assert len(region["target_coverage"]) == 2
+
+
+def test_interval_scorer_by_hand():
+    from skdir.metrics import make_interval_scorer
+
+    X = np.zeros((40, 1))
+    y = np.tile([0.0, 2.0], 20)  # std 1
+    model = ConformalDIRRegressor(
+        DummyRegressor(strategy="constant", constant=1.0),
+        calibration="marginal",
+        calibration_size=0.5,
+        random_state=0,
+    ).fit(X, y)
+    # every score is 1, so every interval is [0, 2]: width 2 std, full coverage
+    assert make_interval_scorer(0.1)(model, X, y) == pytest.approx(-2.0)
+    # a test set that the intervals miss half of: coverage 0.5, shortfall 0.4
+    y_far = np.tile([0.0, 4.0], 20)  # std 2: width 1 std
+    assert make_interval_scorer(0.1)(model, X, y_far) == pytest.approx(-(1.0 + 10 * 0.4))
+    assert make_interval_scorer(0.1, penalty=0.0)(model, X, y_far) == pytest.approx(-1.0)
+    with pytest.raises(ValueError, match="no predict_interval"):
+        make_interval_scorer()(Ridge().fit(X, y), X, y)
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        make_interval_scorer(1.0)
+    with pytest.raises(ValueError, match="coverage must be"):
+        make_interval_scorer(coverage="few")
+
+
+def test_interval_scorer_worst_region_and_search(skewed):
+    from sklearn.model_selection import GridSearchCV
+
+    from skdir.metrics import make_interval_scorer
+
+    X, y, *_ = skewed
+    worst = make_interval_scorer(0.1, coverage="worst_region")
+    overall = make_interval_scorer(0.1)
+    model = ConformalDIRRegressor(Ridge(), calibration="marginal", random_state=0).fit(X, y)
+    # the rare range is under-covered: the worst-region score is lower
+    assert worst(model, X, y) < overall(model, X, y)
+    search = GridSearchCV(
+        ConformalDIRRegressor(Ridge(), random_state=0),
+        {"calibration": ["marginal", "label"]},
+        scoring=worst,
+        cv=3,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CalibrationWarning)
+        search.fit(X, y)
+    assert search.best_params_ == {"calibration": "label"}
+
+
+def test_plot_intervals(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from skdir.conformal import plot_intervals
+
+    X, y, X_test, y_test = (
+        *heteroscedastic(1000, 16),
+        *heteroscedastic(500, 17),
+    )
+    model = ConformalDIRRegressor(Ridge(), random_state=0).fit(X, y)
+    intervals = model.predict_interval(X_test, alpha=0.1)
+    density = LabelDensity(n_bins=10).fit(y)
+    top, bottom = plot_intervals(y_test, intervals, label_density=density, alpha=0.1)
+    report = coverage_report(y_test, intervals, density)
+    heights = [bar.get_height() for bar in bottom.containers[0]]
+    np.testing.assert_allclose(heights, [b["coverage"] for b in report["bins"]])
+    assert bottom.lines[0].get_ydata()[0] == pytest.approx(0.9)  # the nominal level
+    top.figure.savefig(tmp_path / "intervals.png")
+    with pytest.raises(ValueError, match="target must be"):
+        plot_intervals(y_test, intervals, target=1)
