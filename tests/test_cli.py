@@ -87,6 +87,30 @@ def test_benchmark_end_to_end(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["benchmark", "--data", str(path), "--target", "score", "--out", str(out)]) == 0
     results = json.loads((out / "results.json").read_text())
+    assert set(results["reports"]) == {"AutoDIR"}  # the default suite: the recommended model
+    folds = results["reports"]["AutoDIR"]
+    assert len(folds) == 3
+    assert all(np.isfinite(fold["score"]["all"]["mae"]) for fold in folds)
+    assert (out / "report.md").read_text().startswith("# skdir benchmark: table.csv")
+    assert {p.name for p in out.glob("*.png")} == {
+        "label_density.png",
+        "per_bin_error.png",
+        "predicted_vs_true.png",
+        "leaderboard.png",
+    }
+    assert (out / "model.skdir").is_file()
+    printed = capsys.readouterr().out
+    assert "MAE per shot region" in printed and "AutoDIRRegressor leaderboard" in printed
+
+
+@pytest.mark.slow
+def test_benchmark_quick_suite_compares_the_alternatives(tmp_path):
+    path = tmp_path / "table.csv"
+    _frame(n=300).to_csv(path, index=False)
+    out = tmp_path / "out"
+    args = ["--target", "score", "--out", str(out), "--suite", "quick", "--no-model"]
+    assert main(["benchmark", "--data", str(path), *args]) == 0
+    results = json.loads((out / "results.json").read_text())
     assert set(results["reports"]) == {
         "AutoDIR",
         "HistGradientBoosting",
@@ -94,16 +118,7 @@ def test_benchmark_end_to_end(tmp_path, capsys):
         "Network+FDS",
         "Network+SMOGN+LDS+FDS",
     }
-    for model, folds in results["reports"].items():
-        assert len(folds) == 3
-        assert all(np.isfinite(fold["score"]["all"]["mae"]) for fold in folds), model
-    assert (out / "report.md").read_text().startswith("# skdir benchmark: table.csv")
-    assert {p.name for p in out.glob("*.png")} == {
-        "label_density.png",
-        "per_bin_error.png",
-        "predicted_vs_true.png",
-    }
-    assert "MAE per shot region" in capsys.readouterr().out
+    assert not (out / "model.skdir").exists()
 
 
 def test_npz_with_a_train_val_test_split_is_evaluated_on_its_test_rows(tmp_path):
@@ -404,3 +419,23 @@ def test_predict_errors(tmp_path, capsys):
     assert "gives no intervals" in capsys.readouterr().err
     assert list(pd.read_csv(out).columns) == ["row", "score"]
     assert main(["predict", "--model", str(tmp_path / "nope.skdir"), "--data", str(out)]) == 2
+
+
+def test_cli_page_names_every_option():
+    """docs/cli.rst is written by hand: it must list every option of every command."""
+    from pathlib import Path
+
+    from skdir.cli import _parser
+
+    page = (Path(__file__).parents[1] / "docs" / "cli.rst").read_text()
+    commands = _parser()._subparsers._group_actions[0].choices
+    missing = [
+        f"{name} {option}"
+        for name, command in commands.items()
+        for action in command._actions
+        for option in action.option_strings
+        if option.startswith("--") and f"``skdir {name}``" in page and option not in page
+    ]
+    assert set(commands) == {"demo", "benchmark", "predict"}
+    assert all(f"``skdir {name}``" in page for name in commands)
+    assert missing == []
