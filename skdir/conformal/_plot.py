@@ -26,11 +26,12 @@ def plot_intervals(
     """Plot intervals against the true target, and coverage and width per label bin.
 
     The upper panel draws every row's interval (a vertical segment at its true
-    target, grey when it covers the target, red when it misses) and the target
-    itself; the lower panel the coverage of each occupied bin of the label
-    density (bars, with the nominal ``1 - alpha`` as a dashed line) and the mean
-    width per bin (line, right axis), so that the rare ranges where coverage
-    falls or intervals widen stand out.
+    target, grey when it covers the target, red when it misses; rows sharing a
+    target value side by side) and the target itself; the lower panel the
+    coverage of each occupied bin of the label density (bars, with the nominal
+    ``1 - alpha`` as a dashed line) and the mean width per bin (line, right
+    axis), so that the rare ranges where coverage falls or intervals widen
+    stand out.
 
     Parameters
     ----------
@@ -86,9 +87,12 @@ def plot_intervals(
         order = order[np.linspace(0, len(order) - 1, max_rows).astype(int)]
     yo, bo = column[order], bounds[order]
     hit = (bo[:, 0] <= yo) & (yo <= bo[:, 1])
+    xo = _spread_ties(yo)
     for mask, colour, label in ((hit, "0.6", "covers"), (~hit, "tab:red", "misses")):
         if mask.any():
-            top.vlines(yo[mask], bo[mask, 0], bo[mask, 1], colors=colour, lw=0.6, label=label)
+            top.vlines(
+                xo[mask], bo[mask, 0], bo[mask, 1], colors=colour, lw=0.5, alpha=0.7, label=label
+            )
     top.plot(yo, yo, color="k", lw=1, label="true target")
     top.set_ylabel("interval")
     top.legend(loc="upper left", fontsize="small")
@@ -110,3 +114,18 @@ def plot_intervals(
         f"coverage {report['coverage']:.3f}, mean width {report['width']:.3g}", fontsize="medium"
     )
     return axes
+
+
+def _spread_ties(values: np.ndarray) -> np.ndarray:
+    """Spread sorted tied values (integer or rounded targets) over +-40% of their grid step.
+
+    So that the intervals of rows sharing a target are drawn side by side, not on top of
+    each other.
+    """
+    unique, first, counts = np.unique(values, return_index=True, return_counts=True)
+    if len(unique) == len(values) or len(unique) < 2:
+        return values
+    step = float(np.diff(unique).min())
+    rank = np.arange(len(values)) - np.repeat(first, counts)  # position within its tie
+    size = np.repeat(counts, counts)
+    return values + step * 0.8 * ((rank + 0.5) / size - 0.5)
