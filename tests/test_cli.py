@@ -379,46 +379,33 @@ def test_predict_errors(tmp_path, capsys):
     from skdir.persistence import save_model
 
     frame = _frame()
+    model = tmp_path / "m.skdir"
     save_model(
         Ridge().fit(frame[["a", "b"]].to_numpy(), frame["score"]),
-        tmp_path / "m.skdir",
+        model,
         metadata={"features": ["a", "b"], "targets": ["score"]},
     )
+
+    def predict(data, *options, model=model):
+        return main(["predict", "--model", str(model), "--data", str(data), *options])
+
     frame[["a"]].to_csv(tmp_path / "lacking.csv", index=False)
-    assert (
-        main(
-            [
-                "predict",
-                "--model",
-                str(tmp_path / "m.skdir"),
-                "--data",
-                str(tmp_path / "lacking.csv"),
-            ]
-        )
-        == 2
-    )
+    assert predict(tmp_path / "lacking.csv") == 2
     assert "lacks 1 feature column(s) the model was fitted on: ['b']" in capsys.readouterr().err
     frame.to_csv(tmp_path / "full.csv", index=False)
     out = tmp_path / "p.csv"
-    assert (
-        main(
-            [
-                "predict",
-                "--model",
-                str(tmp_path / "m.skdir"),
-                "--data",
-                str(tmp_path / "full.csv"),
-                "--alpha",
-                "0.1",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    assert predict(tmp_path / "full.csv", "--alpha", "0.1", "--out", str(out)) == 0
     assert "gives no intervals" in capsys.readouterr().err
-    assert list(pd.read_csv(out).columns) == ["row", "score"]
-    assert main(["predict", "--model", str(tmp_path / "nope.skdir"), "--data", str(out)]) == 2
+    written = pd.read_csv(out)
+    assert list(written.columns) == ["row", "score"]
+    np.testing.assert_allclose(
+        written["score"],
+        Ridge()
+        .fit(frame[["a", "b"]].to_numpy(), frame["score"])
+        .predict(frame[["a", "b"]].to_numpy()),
+    )
+    assert predict(out, model=tmp_path / "nope.skdir") == 2
+    assert "does not exist" in capsys.readouterr().err
 
 
 def test_cli_page_names_every_option():
