@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from _stsb_dir import load_stsb_dir
 from _tabular import load_tabular
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import RidgeCV
 from threadpoolctl import threadpool_limits
@@ -55,6 +55,37 @@ LEVELS = (ALPHA / 2, 0.5, 1 - ALPHA / 2)
 MIN_BIN = 10
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_conformal.txt"
 TABULAR = ("abalone", "bank8FM", "cpuSm")
+
+
+#: Fitted models shared by the split variants of one data set and seed (same training rows).
+_FITTED: dict[str, object] = {}
+
+
+class Cached(RegressorMixin, BaseEstimator):
+    """A model fitted once per key and reused by every wrapper variant (a benchmark shortcut).
+
+    The split variants fit the same model on the same training rows; the cache saves the
+    refits. Never used for CV+ (other rows).
+    """
+
+    def __init__(self, key: str, factory=None):
+        self.key = key
+        self.factory = factory
+
+    def fit(self, X, y):
+        """Fit the model of this key once; later calls take the fitted one."""
+        if self.key not in _FITTED:
+            _FITTED[self.key] = self.factory().fit(X, y)
+        self.model_ = _FITTED[self.key]
+        return self
+
+    def predict(self, X, **kwargs):
+        """Predict with the fitted model."""
+        return self.model_.predict(X, **kwargs)
+
+    def predict_quantiles(self, X):
+        """Predict the quantiles of the fitted model."""
+        return self.model_.predict_quantiles(X)
 
 
 def stsb_pairs(X: np.ndarray) -> np.ndarray:
@@ -85,9 +116,15 @@ def score(y: np.ndarray, intervals: np.ndarray, density) -> dict[str, float]:
     return row
 
 
-def skdir_methods(base, seed: int, extra: dict) -> dict[str, ConformalDIRRegressor]:
+def skdir_methods(base, seed: int, extra: dict, key: str) -> dict[str, ConformalDIRRegressor]:
     """Return the ConformalDIRRegressor variants around one base model and quantile models."""
     common = {"random_state": seed}
+    cv_base = base
+    base = Cached(f"{key} base", lambda: clone(cv_base))
+    extra = {
+        name: Cached(f"{key} {name}", lambda model=model: clone(model))
+        for name, model in extra.items()
+    }
     methods = {
         "skdir split": ConformalDIRRegressor(base, calibration="marginal", **common),
         "skdir split+mondrian": ConformalDIRRegressor(base, calibration="mondrian", **common),
@@ -103,10 +140,10 @@ def skdir_methods(base, seed: int, extra: dict) -> dict[str, ConformalDIRRegress
             base, score="normalized", calibration="label", **common
         ),
         "skdir CV+": ConformalDIRRegressor(
-            base, method="cv_plus", calibration="marginal", **common
+            cv_base, method="cv_plus", calibration="marginal", **common
         ),
         "skdir CV+ mondrian": ConformalDIRRegressor(
-            base, method="cv_plus", calibration="mondrian", **common
+            cv_base, method="cv_plus", calibration="mondrian", **common
         ),
     }
     for name, quantile_model in extra.items():
@@ -123,7 +160,7 @@ def skdir_methods(base, seed: int, extra: dict) -> dict[str, ConformalDIRRegress
     return methods
 
 
-def peer_methods(base, quantile_fitted, seed, data) -> dict[str, np.ndarray]:
+def peer_methods(base, quantile_fitted, seed, data, key) -> dict[str, np.ndarray]:
     """MAPIE split / CV+ / CQR and crepes Mondrian around the same models."""
     from crepes import WrapRegressor
     from crepes.extras import MondrianCategorizer
@@ -133,9 +170,10 @@ def peer_methods(base, quantile_fitted, seed, data) -> dict[str, np.ndarray]:
         SplitConformalRegressor,
     )
 
-    X_tr, y_tr, X_cal, y_cal, X_te = (data[k] for k in ("X_tr", "y_tr", "X_cal", "y_cal", "X_te"))
+    X_cal, y_cal, X_te = (data[k] for k in ("X_cal", "y_cal", "X_te"))
+    X_tr, y_tr = data["X_tr"], data["y_tr"]
     out = {}
-    fitted = clone(base).fit(X_tr, y_tr)
+    fitted = _FITTED[f"{key} base"]
     split = SplitConformalRegressor(fitted, confidence_level=1 - ALPHA, prefit=True)
     out["MAPIE split"] = split.conformalize(X_cal, y_cal).predict_interval(X_te)[1][:, :, 0]
     cross = CrossConformalRegressor(
@@ -160,7 +198,7 @@ def run_one(name: str, data: dict, base, seed: int, quantile_models: dict) -> di
     )
     density = data["density"]
     X_all, y_all = np.vstack([X_tr, X_cal]), np.concatenate([y_tr, y_cal])
-    methods = skdir_methods(base, seed, quantile_models)
+    methods = skdir_methods(base, seed, quantile_models, f"{name} {seed}")
     for method_name, model in methods.items():
         start = time.perf_counter()
         with warnings.catch_warnings():
@@ -173,15 +211,19 @@ def run_one(name: str, data: dict, base, seed: int, quantile_models: dict) -> di
         rows[method_name] = score(y_te, intervals, density)
         rows[method_name]["seconds"] = time.perf_counter() - start
         if method_name == "skdir cqr-hgb":
-            quantile_fitted = model.estimator_
+            quantile_fitted = model.estimator_.model_
     start = time.perf_counter()
-    for peer, intervals in peer_methods(base, quantile_fitted, seed, data).items():
+    peers = peer_methods(base, quantile_fitted, seed, data, f"{name} {seed}")
+    for peer, intervals in peers.items():
         rows[peer] = score(y_te, np.sort(intervals, axis=1), density)
         rows[peer]["seconds"] = np.nan
     reference = rows["skdir split"]["width"]
     for row in rows.values():
         row["width_ratio"] = row["width"] / reference
     print(f"  {name} seed {seed}: {len(rows)} methods, peers {time.perf_counter() - start:.0f}s")
+    seconds = {k: round(v["seconds"], 1) for k, v in rows.items() if np.isfinite(v["seconds"])}
+    print(f"    seconds: {seconds}", flush=True)
+    _FITTED.clear()
     return rows
 
 
