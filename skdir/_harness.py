@@ -49,7 +49,7 @@ def region_rule(
 
     The density is :func:`skdir.density.region_density` of ``y_train``; ``many`` is
     the mean training count of an occupied bin and ``few`` a fifth of it, unless given
-    (module docstring).
+    (module docstring), rounded down and up to whole counts (the same bins).
 
     Examples
     --------
@@ -61,8 +61,10 @@ def region_rule(
     """
     density = region_density(y_train)
     mean_count = float(len(y_train) / np.count_nonzero(density.counts_))
-    many = mean_count if many is None else float(many)
-    few = mean_count / 5 if few is None else float(few)
+    # counts are whole numbers: "more than m" is "more than floor(m)", "fewer than f" is
+    # "fewer than ceil(f)"; the whole thresholds classify the same bins and read better
+    many = float(math.floor(mean_count + 1e-9)) if many is None else float(many)
+    few = float(math.ceil(mean_count / 5 - 1e-9)) if few is None else float(few)
     return density, many, min(few, many)
 
 
