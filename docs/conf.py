@@ -12,12 +12,12 @@ without editing the docs:
   listing the names in the module's ``__all__``; autosummary then writes one
   page per class and function into ``api/generated/``.
 * ``examples/generated/<script>.rst``: one page per ``examples/*.py`` script,
-  titled by the first line of its docstring, with the script included verbatim.
+  written by sphinx-gallery, which runs the script and shows its output and
+  figures under its code (:data:`sphinx_gallery_conf`).
 """
 
 from __future__ import annotations
 
-import ast
 import importlib
 import importlib.util
 import inspect
@@ -52,6 +52,7 @@ extensions = [
     "sphinx.ext.viewcode",
     "numpydoc",
     "matplotlib.sphinxext.plot_directive",
+    "sphinx_gallery.gen_gallery",
 ]
 
 templates_path = ["_templates"]
@@ -164,40 +165,30 @@ numpydoc_attributes_as_param_list = True
 
 # -- Examples ----------------------------------------------------------------
 
-
-def _docstring_title(path: Path) -> tuple[str, str]:
-    """Return (title, rest of the docstring) of an example script."""
-    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
-    first, _, rest = doc.partition("\n")
-    return (first.strip().rstrip(".") or path.stem.replace("_", " ")), rest.strip()
-
-
-EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
-for _path in EXAMPLES:
-    _title, _body = _docstring_title(_path)
-    _write_if_changed(
-        DOCS / "examples" / "generated" / f"{_path.stem}.rst",
-        "\n".join(
-            [
-                f".. _example-{_path.stem}:\n",
-                _heading(_title),
-                f"Run it with ``python examples/{_path.name}``.\n",
-                f".. literalinclude:: ../../../examples/{_path.name}\n"
-                f"   :language: python\n   :caption: examples/{_path.name}\n",
-            ]
-        ),
-    )
-#: Examples listed first, in this order; the others follow alphabetically.
-FIRST_EXAMPLES = ["quick_start"]
-_ordered = [s for s in FIRST_EXAMPLES if (ROOT / "examples" / f"{s}.py").is_file()]
-_ordered += [p.stem for p in EXAMPLES if p.stem not in _ordered]
-_write_if_changed(
-    DOCS / "examples" / "generated" / "toctree.rst.inc",
-    ".. toctree::\n   :maxdepth: 1\n\n" + "".join(f"   generated/{s}\n" for s in _ordered),
-)
-for _stale in (DOCS / "examples" / "generated").glob("*.rst"):
-    if _stale.stem not in {p.stem for p in EXAMPLES}:
-        _stale.unlink()
+#: sphinx-gallery runs every ``examples/*.py`` at build time (one after another,
+#: in this process, on one thread) and writes ``examples/generated/<script>.rst``
+#: with the script's text blocks as prose, its code, what it printed and the
+#: figures it drew; ``examples/GALLERY_HEADER.rst`` heads the gallery page. An
+#: example that fails fails the build. Keep every example to seconds (small data,
+#: few epochs): the whole build must stay well under five minutes on two cores.
+sphinx_gallery_conf = {
+    "examples_dirs": str(ROOT / "examples"),
+    "gallery_dirs": str(DOCS / "examples" / "generated"),
+    "filename_pattern": r"\.py$",  # run every script, not only plot_*.py
+    "within_subsection_order": "FileNameSortKey",
+    "abort_on_example_error": True,
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "show_memory": False,
+    "min_reported_time": 1,
+    "matplotlib_animations": False,
+    "image_scrapers": ("matplotlib",),
+    "reset_modules": ("matplotlib",),
+    "capture_repr": ("__repr__",),
+    "thumbnail_size": (320, 224),
+}
+#: Headless figures, a fixed size and resolution for the gallery's PNGs.
+os.environ.setdefault("MPLBACKEND", "Agg")
 
 # -- Figures -------------------------------------------------------------------
 

@@ -1,4 +1,6 @@
-"""Cross-validation with DIR scorers: few-shot and balanced errors of a neural regressor.
+"""
+Cross-validation with DIR scorers: few-shot and balanced errors of a neural regressor
+=====================================================================================
 
 ``few_shot_mae_scorer`` scores the test rows whose target falls in a *few-shot* bin
 of the fold's training targets (fewer than 20 training samples); it reads the

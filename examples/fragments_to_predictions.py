@@ -1,4 +1,6 @@
-"""From a flat table of fragments to one prediction per sample.
+"""
+From a flat table of fragments to one prediction per sample
+===========================================================
 
 Each sample (a document, an image) is cut into fragments, each with its own
 embedding and its own target value; the sample's target is an average over them.

@@ -1,4 +1,6 @@
-"""Tune a DIR pipeline with an Optuna study kept in a shared storage.
+"""
+Tune a DIR pipeline with an Optuna study kept in a shared storage
+=================================================================
 
 :class:`~skdir.model_selection.DIRSearchCV` has the ``GridSearchCV`` surface and runs
 an Optuna study: here the study lives in an SQLite file, so the search can be

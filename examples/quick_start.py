@@ -1,4 +1,6 @@
-"""Quick start: a DIR pipeline, fitted and evaluated like any scikit-learn model.
+"""
+Quick start: a DIR pipeline, fitted and evaluated like any scikit-learn model
+=============================================================================
 
 A standardiser and a :class:`~skdir.nn.DIRRegressor` with label distribution
 smoothing (LDS, the sample ``weighter``) and feature distribution smoothing (FDS, the

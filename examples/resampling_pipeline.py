@@ -1,4 +1,6 @@
-"""SMOGN in an imbalanced-learn pipeline, cross-validated with DIR scorers.
+"""
+SMOGN in an imbalanced-learn pipeline, cross-validated with DIR scorers
+=======================================================================
 
 The sampler runs only when the pipeline is fitted, so every test fold is scored on
 untouched rows. SMOGN (Branco et al., 2017) over-samples the rare, high targets of a

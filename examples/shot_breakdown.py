@@ -1,10 +1,12 @@
-"""Shot-region breakdown: where an ordinary regressor fails on a skewed target.
+"""
+Shot-region breakdown: where an ordinary regressor fails on a skewed target
+===========================================================================
 
 Generated embedding-like data with a long right tail. A constant predictor (the
 training mean) shows the baseline: its error grows with the distance of a region
 from the dense part of the target range. A ridge regression is then fitted
 as usual and with label-distribution-smoothing (LDS) sample weights from
-:class:`skdir.LabelDensity`, and both are evaluated per shot region (many / medium /
+:class:`~skdir.density.LabelDensity`, and both are evaluated per shot region (many / medium /
 few training samples per target bin) and with the bin-balanced error.
 
     python examples/shot_breakdown.py

@@ -1,4 +1,6 @@
-"""Two skewed targets on different scales with one network.
+"""
+Two skewed targets on different scales with one network
+=======================================================
 
 :class:`~skdir.nn.DIRRegressor` takes a 2-column ``y``: one output per target on a
 shared trunk. The LDS weighter bins the two targets on a joint 2-D grid (15 x 15), so

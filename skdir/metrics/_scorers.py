@@ -368,12 +368,20 @@ def make_balanced_scorer(
 ) -> _DIRScorer:
     """Make a scorer of the balanced (bin-uniform) version of a metric.
 
-    The scorer needs no training targets: unless a fitted ``label_density`` is
-    given, the bins are ``n_bins`` equal-width bins (or bins of ``bin_width``)
-    over the range of the test fold's targets, see :func:`balanced_error`.
-    Lower-is-better metrics are negated (``greater_is_better=False``). It
-    consumes and requests no metadata (see the notes on metadata routing in
-    :mod:`skdir.metrics`).
+    **Where the bins come from.** From the scorer, never from the estimator:
+    the bins of ``label_density`` when one is given (fitted on training
+    targets: the same bins for every fold), else bins of the scored fold's own
+    targets, each target on its own: ``LabelDensity(n_bins=n_bins,
+    bin_width=bin_width, ks=1)`` fitted on them, that is ``n_bins`` equal-width
+    bins (or bins of ``bin_width``) over their robust range
+    (:func:`skdir.density.robust_range`: the minimum to the maximum, except that
+    isolated extremes beyond the quantile fences join the end bins). So the
+    scorer needs no training targets and scores every model of a fold on the
+    same bins; unlike the shot scorers (:func:`make_shot_scorer`), it does not
+    read the training density stored in the fitted estimator. See
+    :func:`balanced_error` for the weighting. Lower-is-better metrics are
+    negated (``greater_is_better=False``). It consumes and requests no metadata
+    (see the notes on metadata routing in :mod:`skdir.metrics`).
 
     Parameters
     ----------
@@ -388,7 +396,8 @@ def make_balanced_scorer(
     label_density : LabelDensity or None, default=None
         Fitted (training) density whose bins are used instead of the test fold's.
     n_bins : int, default=20
-        Number of bins over the test fold's range.
+        Number of equal-width bins over the robust range of the scored targets
+        (when ``label_density`` is None).
     bin_width : float or None, default=None
         Bin width instead of ``n_bins``.
     multioutput : {"auto", "uniform_average", "scale_free"} or array-like, default="auto"
@@ -421,6 +430,17 @@ def make_balanced_scorer(
     >>> model = DummyRegressor(strategy="constant", constant=0.0).fit(X, y)
     >>> make_balanced_scorer("mae", n_bins=2)(model, X, y)  # -(0 + 4) / 2
     -2.0
+
+    One isolated extreme does not stretch the bins: 101 targets in ``[0, 1]`` and
+    a 50 are binned over the robust range ``[0, 1.74]``, so the bins are
+    ``[0, 0.87)`` (88 targets, mean error 0.435) and ``[0.87, 1.74]`` (13 targets
+    and the 50 joining it, mean error 4.444), not ``[0, 25)`` and ``[25, 50]``:
+
+    >>> y = np.r_[np.linspace(0.0, 1.0, 101), 50.0]
+    >>> X = np.zeros((len(y), 1))
+    >>> model = DummyRegressor(strategy="constant", constant=0.0).fit(X, y)
+    >>> round(make_balanced_scorer("mae", n_bins=2)(model, X, y), 4)  # -(0.435 + 4.444) / 2
+    -2.4396
     """
     return _DIRScorer(
         "balanced",
@@ -439,7 +459,7 @@ few_shot_mae_scorer = make_shot_scorer("mae", "few")
 #: Negated few-shot MSE, regions from the estimator's training density (100/20 rule);
 #: a fold without few-shot test rows scores the balanced MSE, with an EmptyRegionWarning.
 few_shot_mse_scorer = make_shot_scorer("mse", "few")
-#: Negated balanced MAE over 20 bins of the test fold's targets.
+#: Negated balanced MAE over 20 bins of the scored fold's targets (their robust range).
 balanced_mae_scorer = make_balanced_scorer("mae")
-#: Negated balanced MSE over 20 bins of the test fold's targets.
+#: Negated balanced MSE over 20 bins of the scored fold's targets (their robust range).
 balanced_mse_scorer = make_balanced_scorer("mse")
