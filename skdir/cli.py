@@ -956,7 +956,8 @@ def run_predict(
     last = fitted[-1] if hasattr(fitted, "steps") else fitted
     if hasattr(last, "predict_interval"):
         level = 0.1 if alpha is None else alpha
-        inputs = fitted[:-1].transform(table.X) if hasattr(fitted, "steps") else table.X
+        steps = getattr(fitted, "steps", [])
+        inputs = fitted[:-1].transform(table.X) if len(steps) > 1 else table.X
         try:
             intervals = np.asarray(last.predict_interval(inputs, alpha=level))
         except ValueError as error:

@@ -426,3 +426,29 @@ def test_cli_page_names_every_option():
     assert set(commands) == {"demo", "benchmark", "predict"}
     assert all(f"``skdir {name}``" in page for name in commands)
     assert missing == []
+
+
+def test_npz_split_saves_the_evaluated_fit_and_predicts_an_npz(tmp_path, monkeypatch, capsys):
+    from skdir.cli import run_benchmark
+    from skdir.persistence import load_model
+
+    _tiny_recommended(monkeypatch)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    y = np.round(np.exp(X[:, 0]) * 5) / 5  # labels on a 0.2 grid, like STS-B's
+    path = tmp_path / "split.npz"
+    np.savez(path, X_train=X[:150], y_train=y[:150], X_test=X[150:], y_test=y[150:])
+    out = tmp_path / "out"
+    result = run_benchmark(path, out=out)
+    assert "fitting the recommended model" not in capsys.readouterr().err  # no refit
+    rule = result.regions[0]["y"]
+    assert rule["bin_width"] == pytest.approx(0.2 * np.ceil(np.ptp(y[:150]) / 50 / 0.2 - 1e-9))
+    model = load_model(out / "model.skdir")
+    np.testing.assert_allclose(result.y_pred["AutoDIR"], model.predict(X[150:]))
+    np.savez(tmp_path / "new.npz", X=X[:5])
+    predictions = tmp_path / "pred.csv"
+    args = ["--model", str(out / "model.skdir"), "--data", str(tmp_path / "new.npz")]
+    assert main(["predict", *args, "--out", str(predictions)]) == 0
+    written = pd.read_csv(predictions)
+    assert list(written.columns) == ["row", "y", "y_lower", "y_upper"]
+    np.testing.assert_allclose(written["y"], model.predict(X[:5]))
