@@ -15,8 +15,9 @@ Shot regions are drawn where the training counts are known: bins holding fewer
 than ``few`` training samples are shaded as few-shot, those holding ``few`` to
 ``many`` as medium-shot (the DIR benchmarks' rule,
 :meth:`skdir.density.LabelDensity.shot_regions`, with 100 and 20 by default).
-Legends are placed where they cannot hide data: below the panel for the per-bin
-errors, at matplotlib's least crowded spot elsewhere. The label-density plot
+Legends are placed where they cannot hide data: below the panel (one column on
+a narrow panel, two on a wide one), except on the two-target heat map, where a
+half-transparent legend takes matplotlib's least crowded spot. The label-density plot
 keeps one far outlier from stretching its target axis: its limits are
 :func:`skdir.density.robust_range` and the legend says how many samples lie
 beyond them.
@@ -50,6 +51,8 @@ _REGION_STYLE = {"few": ("C3", 0.14), "medium": ("C1", 0.10)}
 #: Distance from the bottom of an Axes to the top of a legend placed below it,
 #: in points: room for the tick labels and the axis label.
 _LEGEND_DROP_PT = 38.0
+#: Narrowest Axes, in inches, whose legend below it gets two columns.
+_TWO_COLUMNS_IN = 4.6
 
 
 def _pyplot() -> Any:
@@ -273,7 +276,7 @@ def plot_label_density(
             extra = [note for note in [_clip_note(ax, columns[:, 0], edges=edges)] if note]
         ax.set_xlabel(names[0])
         ax.set_ylabel("samples per bin")
-        _legend_inside(ax, extra)
+        _legend_below(ax, extra)
         return ax
     first, second = density.bin_edges_
     mesh = ax.pcolormesh(first, second, smoothed.T, cmap="viridis", shading="flat")
@@ -555,13 +558,15 @@ def plot_per_bin_error(
     return _result(axes)
 
 
-def _legend_below(axis: Any) -> None:
-    """One legend below ``axis`` for its lines and those of its twin axes.
+def _legend_below(axis: Any, extra: Sequence[tuple[Any, str]] = ()) -> None:
+    """One legend below ``axis`` for its artists, those of its twin axes and ``extra``.
 
     Redrawn on every call, so that overlaid models collect in one legend. It
     hangs from the bottom of the Axes by a fixed distance in points (below the
     tick labels and the axis label), where it covers no data; the figure's
-    layout engine (constrained or tight) makes room for it.
+    layout engine (constrained or tight) makes room for it. Two columns when
+    the Axes is at least :data:`_TWO_COLUMNS_IN` inches wide, else one, so that
+    the legends of neighbouring panels do not run into each other.
     """
     from matplotlib.transforms import ScaledTranslation
 
@@ -571,14 +576,19 @@ def _legend_below(axis: Any) -> None:
             if text not in labels:
                 handles.append(handle)
                 labels.append(text)
-    drop = ScaledTranslation(0.0, -_LEGEND_DROP_PT / 72.0, axis.figure.dpi_scale_trans)
+    for handle, text in extra:
+        handles.append(handle)
+        labels.append(text)
+    figure = axis.figure
+    width = axis.get_position().width * figure.get_figwidth()
+    drop = ScaledTranslation(0.0, -_LEGEND_DROP_PT / 72.0, figure.dpi_scale_trans)
     axis.legend(
         handles,
         labels,
         loc="upper center",
         bbox_to_anchor=(0.5, 0.0),
         bbox_transform=axis.transAxes + drop,
-        ncol=2,
+        ncol=2 if width >= _TWO_COLUMNS_IN else 1,
         fontsize="small",
         frameon=False,
     )

@@ -12,12 +12,10 @@ density = LabelDensity(n_bins=20).fit(y_train)
 plain = Ridge().fit(X_train, y_train)
 weighted = Ridge().fit(X_train, y_train, sample_weight=density.weights(y_train))
 
-fig, (left, middle, right) = plt.subplots(1, 3, figsize=(13, 3.4))
+fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
 plot_label_density(y_train, density=density, ax=left)
-plot_per_bin_error(y_test, plain.predict(X_test), label_density=density, ax=middle)
-middle.set_title("Ridge")
-plot_per_bin_error(y_test, weighted.predict(X_test), label_density=density, ax=right)
-right.set_title("Ridge with LDS weights")
-for ax in (middle, right):
-    ax.set_ylim(0, 4)
-fig.tight_layout()
+left.set_title("training label density")
+predictions = {"Ridge": plain.predict(X_test), "Ridge with LDS weights": weighted.predict(X_test)}
+plot_per_bin_error(y_test, predictions, label_density=density, ax=right)
+right.set_title("test MAE per bin")
+right.set_ylim(0, 4)
