@@ -129,15 +129,15 @@ def skdir_methods(base, seed: int, extra: dict, key: str) -> dict[str, Conformal
         "skdir split": ConformalDIRRegressor(base, calibration="marginal", **common),
         "skdir split+mondrian": ConformalDIRRegressor(base, calibration="mondrian", **common),
         "skdir normalized": ConformalDIRRegressor(
-            base, score="normalized", calibration="marginal", **common
+            base, conformity_score="normalized", calibration="marginal", **common
         ),
         "skdir normalized+mondrian": ConformalDIRRegressor(
-            base, score="normalized", calibration="mondrian", **common
+            base, conformity_score="normalized", calibration="mondrian", **common
         ),
         "skdir density-weighted": ConformalDIRRegressor(base, calibration="density", **common),
         "skdir label": ConformalDIRRegressor(base, calibration="label", **common),
         "skdir normalized+label": ConformalDIRRegressor(
-            base, score="normalized", calibration="label", **common
+            base, conformity_score="normalized", calibration="label", **common
         ),
         "skdir CV+": ConformalDIRRegressor(
             cv_base, method="cv_plus", calibration="marginal", **common
@@ -148,14 +148,14 @@ def skdir_methods(base, seed: int, extra: dict, key: str) -> dict[str, Conformal
     }
     for name, quantile_model in extra.items():
         methods[f"skdir {name}"] = ConformalDIRRegressor(
-            quantile_model, score="cqr", calibration="marginal", **common
+            quantile_model, conformity_score="cqr", calibration="marginal", **common
         )
         if name == "cqr-hgb":
             methods[f"skdir {name}+mondrian"] = ConformalDIRRegressor(
-                quantile_model, score="cqr", calibration="mondrian", **common
+                quantile_model, conformity_score="cqr", calibration="mondrian", **common
             )
         methods[f"skdir {name}+label"] = ConformalDIRRegressor(
-            quantile_model, score="cqr", calibration="label", **common
+            quantile_model, conformity_score="cqr", calibration="label", **common
         )
     return methods
 
@@ -321,7 +321,7 @@ def main() -> None:
                 rows = run_one(name, data, hgb(seed), seed, extra)
                 bag = ConformalDIRRegressor(
                     BaggedRegressor(hgb(seed), n_members=5, random_state=seed),
-                    score="normalized",
+                    conformity_score="normalized",
                     calibration="marginal",
                     random_state=seed,
                 )

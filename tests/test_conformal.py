@@ -346,7 +346,7 @@ def test_normalized_scores_by_hand():
     X = np.linspace(1.0, 2.0, 40)[:, None]
     y = 0.5 * X[:, 0]
     model = ConformalDIRRegressor(
-        SpreadModel(), score="normalized", calibration="marginal", random_state=0
+        SpreadModel(), conformity_score="normalized", calibration="marginal", random_state=0
     ).fit(X, y)
     assert model.difficulty_source_ == "return_std"
     spread = X[model.calibration_index_, 0]
@@ -364,7 +364,7 @@ def test_normalized_uses_a_scale_model_without_return_std(problem):
     X, y, X_test, y_test = problem
     high_noise = X_test[:, 0] > 0.8
     model = ConformalDIRRegressor(
-        Ridge(), score="normalized", calibration="marginal", random_state=0
+        Ridge(), conformity_score="normalized", calibration="marginal", random_state=0
     ).fit(X, y)
     assert model.difficulty_source_ == "scale_estimator"
     assert len(model.scale_estimators_) == 1
@@ -380,7 +380,7 @@ def test_normalized_uses_a_scale_model_without_return_std(problem):
 def test_normalized_takes_the_bagged_spread():
     X, y = heteroscedastic(300, 12)
     bag = BaggedRegressor(Ridge(), n_members=4, random_state=0)
-    model = ConformalDIRRegressor(bag, score="normalized", random_state=0).fit(X, y)
+    model = ConformalDIRRegressor(bag, conformity_score="normalized", random_state=0).fit(X, y)
     assert model.difficulty_source_ == "return_std"
     assert model.scale_estimators_ is None
 
@@ -389,7 +389,11 @@ def test_cqr_by_hand():
     X = np.zeros((40, 1))
     y = np.linspace(-3.0, 3.0, 40)
     model = ConformalDIRRegressor(
-        BandModel(), score="cqr", calibration="marginal", calibration_size=0.5, random_state=0
+        BandModel(),
+        conformity_score="cqr",
+        calibration="marginal",
+        calibration_size=0.5,
+        random_state=0,
     ).fit(X, y)
     cal = y[model.calibration_index_]
     np.testing.assert_allclose(model.conformity_scores_[:, 0], np.maximum(-1 - cal, cal - 1))
@@ -407,7 +411,7 @@ def test_cqr_around_a_quantile_model_covers(problem):
     X, y, X_test, y_test = problem
     hgb = HistGradientBoostingRegressor(loss="quantile", max_iter=50, random_state=0)
     model = ConformalDIRRegressor(
-        MultiQuantileRegressor(hgb), score="cqr", calibration="marginal", random_state=0
+        MultiQuantileRegressor(hgb), conformity_score="cqr", calibration="marginal", random_state=0
     ).fit(X, y)
     intervals = model.predict_interval(X_test, alpha=0.1)
     assert 0.87 <= interval_coverage(y_test, intervals) <= 0.93
@@ -525,13 +529,13 @@ def test_mismatched_targets():
     with pytest.raises(ValueError, match="gives 1 column"):
         ConformalDIRRegressor(OneColumn()).fit(X, Y)
     with pytest.raises(ValueError, match="at least two quantiles"):
-        ConformalDIRRegressor(OneQuantile(), score="cqr").fit(X, y)
+        ConformalDIRRegressor(OneQuantile(), conformity_score="cqr").fit(X, y)
     with pytest.raises(ValueError, match="needs an estimator with predict_quantiles"):
-        ConformalDIRRegressor(Ridge(), score="cqr").fit(X, y)
+        ConformalDIRRegressor(Ridge(), conformity_score="cqr").fit(X, y)
     with pytest.raises(ValueError, match="one or two targets"):
         ConformalDIRRegressor(Ridge(), calibration="density").fit(X, np.column_stack([Y, y]))
     with pytest.raises(ValueError, match="method='split'"):
-        ConformalDIRRegressor(Ridge(), method="cv_plus", score="normalized").fit(X, y)
+        ConformalDIRRegressor(Ridge(), method="cv_plus", conformity_score="normalized").fit(X, y)
     with pytest.raises(ValueError, match="needs method='split'"):
         ConformalDIRRegressor(Ridge(), method="cv_plus").fit(X, y, calibration_set=(X, y))
 

@@ -151,7 +151,9 @@ def test_same_seed_same_quantiles(fitted_net):
 def test_cqr_on_the_pinball_network(fitted_net):
     X, y = noisy(1000, 0)
     X_test, y_test = noisy(3000, 4)
-    model = ConformalDIRRegressor(clone(fitted_net), score="cqr", calibration="marginal")
+    model = ConformalDIRRegressor(
+        clone(fitted_net), conformity_score="cqr", calibration="marginal"
+    )
     model.set_params(random_state=0).fit(X, y)
     intervals = model.predict_interval(X_test, alpha=0.1)
     assert 0.87 <= interval_coverage(y_test, intervals) <= 0.93

@@ -8,7 +8,7 @@ calibration over all rows, per bin of the predicted value (Mondrian) or
 weighted by the inverse label density. :class:`MultiQuantileRegressor` turns a
 scikit-learn quantile model into one that predicts several quantiles, and
 :class:`QuantileAverager` averages the quantiles of several models (both give
-``predict_quantiles`` for ``score="cqr"``). :func:`plot_intervals` draws
+``predict_quantiles`` for ``conformity_score="cqr"``). :func:`plot_intervals` draws
 intervals and per-bin coverage over the target range.
 
 The interval metrics :func:`interval_coverage`, :func:`interval_width` and

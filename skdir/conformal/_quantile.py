@@ -45,7 +45,7 @@ class MultiQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     Chernozhukov, Fernández-Val & Galichon, "Quantile and probability curves
     without crossing", Econometrica 78(3), 2010), which removes crossings and
     never increases the pinball loss. It is what
-    ``ConformalDIRRegressor(score="cqr")`` needs around scikit-learn models.
+    ``ConformalDIRRegressor(conformity_score="cqr")`` needs around scikit-learn models.
 
     Parameters
     ----------
@@ -173,6 +173,12 @@ class MultiQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         """
         return self.predict_quantiles(X)[..., _middle(self.quantiles_)]
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags = self.estimator.__sklearn_tags__().input_tags
+        tags.target_tags.multi_output = True  # one model per target column
+        return tags
+
 
 class QuantileAverager(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     """Average the quantiles of several quantile models, level by level.
@@ -267,6 +273,9 @@ class QuantileAverager(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self._y_ndim = y.ndim
         self.n_targets_ = 1 if y.ndim == 1 else y.shape[1]
         self.estimators_ = [clone(e).fit(X, y) for _, e in self.estimators]
+        for name in ("n_features_in_", "feature_names_in_"):
+            if hasattr(self.estimators_[0], name):
+                setattr(self, name, getattr(self.estimators_[0], name))
         for model in self.estimators_:
             if not hasattr(model, "predict_quantiles"):
                 raise ValueError(
@@ -316,3 +325,11 @@ class QuantileAverager(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         """
         quantiles = self.predict_quantiles(X)
         return quantiles[..., quantiles.shape[-1] // 2]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = [e.__sklearn_tags__() for _, e in self.estimators]
+        tags.input_tags.allow_nan = all(t.input_tags.allow_nan for t in inner)
+        tags.input_tags.sparse = all(t.input_tags.sparse for t in inner)
+        tags.target_tags.multi_output = all(t.target_tags.multi_output for t in inner)
+        return tags

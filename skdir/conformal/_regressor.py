@@ -23,7 +23,8 @@ from ..metrics._intervals import check_alpha
 
 #: Test rows times calibration rows handled at once by CV+ (memory bound).
 _CHUNK_CELLS = 2_000_000
-#: Share of the calibration rows' difficulties below which ``score="normalized"`` floors them.
+#: Quantile of the calibration rows' difficulties that ``conformity_score="normalized"``
+#: raises smaller difficulties to.
 _DIFFICULTY_FLOOR_QUANTILE = 0.05
 #: Largest density weight of a calibration row relative to the mean weight 1.
 _MAX_DENSITY_WEIGHT = 20.0
@@ -237,11 +238,12 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     AutoDIRRegressor, fold ``k``'s model is the weighted sum of the ``k``-th
     member of every bag it keeps, as the bags share their folds). ``cv`` is
     then ignored and the ensemble's own ``predict`` is the point prediction.
-    CV+ takes ``score="absolute"`` with ``calibration="marginal"`` or
+    CV+ takes ``conformity_score="absolute"`` with ``calibration="marginal"`` or
     ``"mondrian"``.
 
-    **Score** (split only for the last two). With lower and upper *base*
-    curves ``L(x) <= U(x)`` and a scale ``S(x) > 0``, the score of a row is
+    **Conformity score** (``conformity_score``; split only for the last two).
+    With lower and upper *base* curves ``L(x) <= U(x)`` and a scale
+    ``S(x) > 0``, the score of a row is
     ``max(L(x) - y, y - U(x)) / S(x)`` and the interval is
     ``[L(x) - q S(x), U(x) + q S(x)]`` for the calibrated quantile ``q``:
 
@@ -293,6 +295,23 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
       Tibshirani, Barber, Candès & Ramdas 2019). This calibrates for a test
       distribution that is uniform over the occupied label bins: coverage
       averaged over bins, not over rows.
+    - ``"label"`` (label-conditional Mondrian conformal prediction: Vovk et al.
+      2005 allow the taxonomy to depend on the label, as class-conditional
+      conformal classifiers do): the bins of ``label_density`` (fitted per
+      target on all targets given to ``fit``) are merged into consecutive
+      groups of at least ``max(min_calibration_size(alpha), 20)`` calibration
+      rows (:meth:`label_groups`); group ``k`` has its own quantile ``q_k`` of
+      the scores of the calibration rows whose *true* target lies in it. The
+      prediction set of ``x`` is the union over groups of
+      ``[L(x) - q_k S(x), U(x) + q_k S(x)]`` intersected with group ``k``'s label
+      range, i.e. every ``y`` that would conform *within its own group*; the
+      interval returned is its hull. A test row whose target lies in group
+      ``k`` is then covered with probability at least ``1 - alpha`` *given
+      that group*: coverage holds in every label region, at the price of width
+      (a row predicted near a rare group whose errors are large includes it).
+
+    Which to use was measured (``benchmarks/bench_conformal.py``, user guide
+    page "Prediction intervals that hold in the rare ranges"): see there.
 
     Parameters
     ----------
@@ -300,11 +319,12 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         The model; cloned, never modified.
     method : {"split", "cv_plus"}, default="split"
         Split conformal or CV+.
-    score : {"absolute", "normalized", "cqr"}, default="absolute"
+    conformity_score : {"absolute", "normalized", "cqr"}, default="absolute"
         Conformity score, see above.
-    calibration : {"mondrian", "marginal", "density"}, default="mondrian"
-        Calibrate per bin of the predicted value, over all rows, or over all
-        rows weighted by the inverse label density.
+    calibration : {"mondrian", "marginal", "density", "label"}, default="mondrian"
+        Calibrate per bin of the predicted value, over all rows, over all
+        rows weighted by the inverse label density, or per group of true
+        labels.
     n_bins : int, default=5
         Number of predicted-value bins per target for ``calibration="mondrian"``.
     cv : int, default=5
@@ -312,12 +332,12 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     calibration_size : float, default=0.25
         Share of the rows held out for calibration with ``method="split"``.
     scale_estimator : regressor or None, default=None
-        Difficulty model of ``score="normalized"`` when the fitted estimator has
-        no ``return_std``; ``None`` is ``HistGradientBoostingRegressor(
+        Difficulty model of ``conformity_score="normalized"`` when the fitted
+        estimator has no ``return_std``; ``None`` is ``HistGradientBoostingRegressor(
         max_iter=100)``.
     label_density : LabelDensity or None, default=None
         Unfitted density (cloned) of the targets for ``calibration="density"``
-        and the region checks; ``None`` is ``LabelDensity()``.
+        and ``"label"`` and the region checks; ``None`` is ``LabelDensity()``.
     random_state : int, RandomState instance or None, default=None
         Seeds the calibration split, the folds and the default scale model.
 
@@ -335,12 +355,14 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         ``calibration_set``).
     calibration_prediction_ : ndarray of shape (n_calibration, n_targets)
         Point predictions of the calibration rows (out-of-fold for CV+).
+    calibration_targets_ : ndarray of shape (n_calibration, n_targets)
+        Split only: the targets of the calibration rows.
     conformity_scores_ : ndarray of shape (n_calibration, n_targets)
         Scores of the calibration rows.
     calibration_weights_ : ndarray of shape (n_calibration,) or None
         Inverse label densities of the calibration rows (``calibration="density"``).
     difficulty_source_ : {"return_std", "scale_estimator"} or None
-        Where ``score="normalized"`` took its difficulty from.
+        Where ``conformity_score="normalized"`` took its difficulty from.
     scale_estimators_ : list of regressors or None
         The fitted difficulty models, one per target (``"scale_estimator"``).
     label_density_ : LabelDensity or None
@@ -369,9 +391,6 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     probability at least ``1 - 2 alpha`` (union bound). ``joint=True`` uses
     ``alpha / n_targets`` per target (Bonferroni), so that the box holds all
     targets with probability at least ``1 - alpha``.
-
-    Which calibration to use was measured in ``benchmarks/bench_conformal.py``
-    (the user guide's "Prediction intervals" page has the table).
 
     References
     ----------
@@ -413,7 +432,7 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"])],
         "method": [StrOptions({"split", "cv_plus"})],
-        "score": [StrOptions({"absolute", "normalized", "cqr"})],
+        "conformity_score": [StrOptions({"absolute", "normalized", "cqr"})],
         "calibration": [StrOptions({"mondrian", "marginal", "density", "label"})],
         "n_bins": [Interval(Integral, 1, None, closed="left")],
         "cv": [Interval(Integral, 2, None, closed="left")],
@@ -427,7 +446,7 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self,
         estimator: Any,
         method: str = "split",
-        score: str = "absolute",
+        conformity_score: str = "absolute",
         calibration: str = "mondrian",
         n_bins: int = 5,
         cv: int = 5,
@@ -438,7 +457,7 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     ) -> None:
         self.estimator = estimator
         self.method = method
-        self.score = score
+        self.conformity_score = conformity_score
         self.calibration = calibration
         self.n_bins = n_bins
         self.cv = cv
@@ -475,12 +494,13 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         """
         X, y = check_meta_fit_input(X, y, "ConformalDIRRegressor")
         if self.method == "cv_plus" and (
-            self.score != "absolute" or self.calibration in ("density", "label")
+            self.conformity_score != "absolute" or self.calibration in ("density", "label")
         ):
             raise ValueError(
-                f"method='cv_plus' takes score='absolute' with calibration='marginal' or "
-                f"'mondrian', got score={self.score!r}, calibration={self.calibration!r}; use "
-                "method='split' for normalized or cqr scores and density weights."
+                "method='cv_plus' takes conformity_score='absolute' with calibration="
+                f"'marginal' or 'mondrian', got conformity_score={self.conformity_score!r}, "
+                f"calibration={self.calibration!r}; use method='split' for normalized or cqr "
+                "scores, density weights and label groups."
             )
         if calibration_set is not None and self.method != "split":
             raise ValueError(
@@ -538,7 +558,7 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             self.calibration_index_ = None
         model = clone(self.estimator).fit(X_train, y_train)
         self.estimator_ = model
-        if self.score == "normalized":
+        if self.conformity_score == "normalized":
             self._fit_difficulty(model, X_train, y2[train], X_cal, rng)
         point, low, high, scale = self._components(model, X_cal, fitting=True)
         self.calibration_prediction_ = point
@@ -636,7 +656,7 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         X_cal: Any,
         rng: np.random.RandomState,
     ) -> None:
-        """Choose and fit the difficulty estimate of ``score="normalized"``."""
+        """Choose and fit the difficulty estimate of ``conformity_score="normalized"``."""
         try:
             out = model.predict(X_cal, return_std=True)
             if not (isinstance(out, tuple) and len(out) == 2):
@@ -739,7 +759,7 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         """Lowest and highest predicted quantile, shape ``(n, n_targets, 2)``."""
         if not hasattr(model, "predict_quantiles"):
             raise ValueError(
-                f"score='cqr' needs an estimator with predict_quantiles(X); "
+                f"conformity_score='cqr' needs an estimator with predict_quantiles(X); "
                 f"{type(model).__name__} has none. Use DIRRegressor(criterion=PinballLoss), "
                 "skdir.conformal.MultiQuantileRegressor around a quantile model (e.g. "
                 "HistGradientBoostingRegressor(loss='quantile')) or QuantileAverager."
@@ -748,8 +768,8 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         q = q.reshape(len(q), self.n_targets_, -1) if q.ndim in (2, 3) else q
         if q.ndim != 3 or q.shape[1] != self.n_targets_ or q.shape[2] < 2:
             raise ValueError(
-                f"predict_quantiles gave shape {q.shape}; score='cqr' needs at least two "
-                f"quantiles per target for {self.n_targets_} target(s), shape "
+                f"predict_quantiles gave shape {q.shape}; conformity_score='cqr' needs at least "
+                f"two quantiles per target for {self.n_targets_} target(s), shape "
                 "(n_samples, n_quantiles) or (n_samples, n_targets, n_quantiles)."
             )
         return q[..., [0, -1]]
@@ -759,10 +779,10 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     ) -> tuple[NDArray[np.float64], ...]:
         """Point prediction, lower and upper base curves and scale, each ``(n, n_targets)``."""
         point = self._predict_2d(model, X)
-        if self.score == "cqr":
+        if self.conformity_score == "cqr":
             band = self._quantiles(model, X)
             return point, band[..., 0], band[..., 1], np.ones_like(point)
-        if self.score == "normalized":
+        if self.conformity_score == "normalized":
             scale = self._difficulty(model, X)
             if fitting:
                 floor = np.quantile(scale, _DIFFICULTY_FLOOR_QUANTILE, axis=0)
@@ -843,7 +863,7 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
 
         Consecutive bins of the target's label density, merged until each holds
         at least :func:`min_calibration_size` ``(alpha)`` calibration rows and
-        :data:`MIN_LABEL_GROUP` rows; the first starts at ``-inf``, the last ends
+        20 rows; the first starts at ``-inf``, the last ends
         at ``inf``.
 
         Parameters

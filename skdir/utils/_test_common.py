@@ -215,3 +215,20 @@ def _conformal_params() -> dict[str, Any]:
 
 
 INIT_PARAMS["ConformalDIRRegressor"] = _conformal_params()
+
+
+def _quantile_params() -> dict[str, dict[str, Any]]:
+    """skdir.conformal quantile wrappers: gradient-boosted quantile models at 0.1/0.5/0.9."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    from skdir.conformal import MultiQuantileRegressor
+
+    hgb = HistGradientBoostingRegressor(loss="quantile", max_iter=20, random_state=0)
+    multi = MultiQuantileRegressor(hgb, quantiles=(0.1, 0.5, 0.9))
+    return {
+        "MultiQuantileRegressor": {"estimator": hgb, "quantiles": (0.1, 0.5, 0.9)},
+        "QuantileAverager": {"estimators": [("a", multi), ("b", multi)]},
+    }
+
+
+INIT_PARAMS.update(_quantile_params())
