@@ -238,8 +238,8 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     AutoDIRRegressor, fold ``k``'s model is the weighted sum of the ``k``-th
     member of every bag it keeps, as the bags share their folds). ``cv`` is
     then ignored and the ensemble's own ``predict`` is the point prediction.
-    CV+ takes ``conformity_score="absolute"`` with ``calibration="marginal"`` or
-    ``"mondrian"``.
+    CV+ takes ``conformity_score="absolute"`` with ``calibration="marginal"``,
+    ``"mondrian"`` or ``"label"``.
 
     **Conformity score** (``conformity_score``; split only for the last two).
     With lower and upper *base* curves ``L(x) <= U(x)`` and a scale
@@ -309,6 +309,8 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
       ``k`` is then covered with probability at least ``1 - alpha`` *given
       that group*: coverage holds in every label region, at the price of width
       (a row predicted near a rare group whose errors are large includes it).
+      With CV+, each group's interval is CV+ on the group's rows (a heuristic,
+      as the Mondrian version).
 
     Which to use was measured (``benchmarks/bench_conformal.py``, user guide
     page "Prediction intervals that hold in the rare ranges"): see there.
@@ -356,7 +358,7 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     calibration_prediction_ : ndarray of shape (n_calibration, n_targets)
         Point predictions of the calibration rows (out-of-fold for CV+).
     calibration_targets_ : ndarray of shape (n_calibration, n_targets)
-        Split only: the targets of the calibration rows.
+        The targets of the calibration rows (all rows for CV+).
     conformity_scores_ : ndarray of shape (n_calibration, n_targets)
         Scores of the calibration rows.
     calibration_weights_ : ndarray of shape (n_calibration,) or None
@@ -494,13 +496,13 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         """
         X, y = check_meta_fit_input(X, y, "ConformalDIRRegressor")
         if self.method == "cv_plus" and (
-            self.conformity_score != "absolute" or self.calibration in ("density", "label")
+            self.conformity_score != "absolute" or self.calibration == "density"
         ):
             raise ValueError(
                 "method='cv_plus' takes conformity_score='absolute' with calibration="
-                f"'marginal' or 'mondrian', got conformity_score={self.conformity_score!r}, "
-                f"calibration={self.calibration!r}; use method='split' for normalized or cqr "
-                "scores, density weights and label groups."
+                f"'marginal', 'mondrian' or 'label', got conformity_score="
+                f"{self.conformity_score!r}, calibration={self.calibration!r}; use "
+                "method='split' for normalized or cqr scores and density weights."
             )
         if calibration_set is not None and self.method != "split":
             raise ValueError(
@@ -593,6 +595,7 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             fitted = clone(self.estimator).fit(X, y)
             if self._take_folds(fitted, n):
                 self.conformity_scores_ = np.abs(y2 - self.calibration_prediction_)
+                self.calibration_targets_ = y2
                 return fitted
         if n < self.cv:
             raise ValueError(
@@ -614,6 +617,7 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             self.fold_index_[left_out] = k
             self.estimators_.append(model)
         self.calibration_prediction_ = oof
+        self.calibration_targets_ = y2
         self.conformity_scores_ = np.abs(y2 - oof)
         return self.estimators_[0]
 
@@ -905,22 +909,31 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     def _label_conditional(
         self,
         t: int,
+        level: float,
         low: NDArray[np.float64],
         high: NDArray[np.float64],
         scale: NDArray[np.float64],
-        level: float,
+        folds: NDArray[np.float64] | None,
     ) -> NDArray[np.float64]:
-        """Label-conditional intervals of target ``t``: the hull of the per-group sets."""
+        """Label-conditional intervals of target ``t``: the hull of the per-group sets.
+
+        Each group's interval (split: ``[low - q_k scale, high + q_k scale]``; CV+:
+        the CV+ bounds from the group's rows) is cut to the group's label range.
+        """
         ranges, groups = self._label_group_rows(t, level)
         scores = self.conformity_scores_[:, t]
-        q = np.array(
-            [
-                _order_stat(scores[groups == g], _upper_rank(int((groups == g).sum()), level))
-                for g in range(len(ranges))
-            ]
-        )
-        lower = np.maximum(ranges[:, 0], low[:, None] - q * scale[:, None])  # (n, G)
-        upper = np.minimum(ranges[:, 1], high[:, None] + q * scale[:, None])
+        lower = np.empty((len(low), len(ranges)))
+        upper = np.empty_like(lower)
+        for g in range(len(ranges)):
+            members = np.flatnonzero(groups == g)
+            if folds is None:
+                q = _order_stat(scores[members], _upper_rank(len(members), level))
+                bounds = np.column_stack([low - q * scale, high + q * scale])
+            else:
+                fold_of = self.fold_index_[members]
+                bounds = _cv_plus_bounds(folds[:, :, t], fold_of, scores[members], level)
+            lower[:, g] = np.maximum(ranges[g, 0], bounds[:, 0])
+            upper[:, g] = np.minimum(ranges[g, 1], bounds[:, 1])
         kept = lower <= upper
         out = np.column_stack(
             [
@@ -992,7 +1005,9 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         out = np.empty((len(center), n_targets, 2))
         for t in range(n_targets):
             if self.calibration == "label":
-                out[:, t] = self._label_conditional(t, low[:, t], high[:, t], scale[:, t], level)
+                out[:, t] = self._label_conditional(
+                    t, level, low[:, t], high[:, t], scale[:, t], folds
+                )
                 continue
             cal_groups, test_groups = self._groups(t, center[:, t], level)
             for g in np.unique(test_groups):
