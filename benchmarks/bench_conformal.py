@@ -145,6 +145,9 @@ def skdir_methods(base, seed: int, extra: dict, key: str) -> dict[str, Conformal
         "skdir CV+ mondrian": ConformalDIRRegressor(
             cv_base, method="cv_plus", calibration="mondrian", **common
         ),
+        "skdir CV+ label": ConformalDIRRegressor(
+            cv_base, method="cv_plus", calibration="label", **common
+        ),
     }
     for name, quantile_model in extra.items():
         methods[f"skdir {name}"] = ConformalDIRRegressor(
