@@ -28,6 +28,13 @@ def _middle(quantiles: NDArray[np.float64]) -> int:
     return int(np.argmin(np.abs(quantiles - 0.5)))
 
 
+def copy_feature_attributes(owner: Any, fitted: Any) -> None:
+    """Set ``owner``'s ``n_features_in_`` / ``feature_names_in_`` from a fitted model's."""
+    for name in ("n_features_in_", "feature_names_in_"):
+        if hasattr(fitted, name):
+            setattr(owner, name, getattr(fitted, name))
+
+
 def _as_3d(values: NDArray[np.float64], n_targets: int) -> NDArray[np.float64]:
     return values.reshape(len(values), n_targets, -1)
 
@@ -128,10 +135,7 @@ class MultiQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             ]
             for column in y2.T
         ]
-        first = self.estimators_[0][0]
-        for name in ("n_features_in_", "feature_names_in_"):
-            if hasattr(first, name):
-                setattr(self, name, getattr(first, name))
+        copy_feature_attributes(self, self.estimators_[0][0])
         return self
 
     def predict_quantiles(self, X: ArrayLike) -> NDArray[np.float64]:
@@ -273,9 +277,7 @@ class QuantileAverager(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self._y_ndim = y.ndim
         self.n_targets_ = 1 if y.ndim == 1 else y.shape[1]
         self.estimators_ = [clone(e).fit(X, y) for _, e in self.estimators]
-        for name in ("n_features_in_", "feature_names_in_"):
-            if hasattr(self.estimators_[0], name):
-                setattr(self, name, getattr(self.estimators_[0], name))
+        copy_feature_attributes(self, self.estimators_[0])
         for model in self.estimators_:
             if not hasattr(model, "predict_quantiles"):
                 raise ValueError(

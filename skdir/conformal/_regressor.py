@@ -20,6 +20,7 @@ from .._validation import check_meta_fit_input
 from ..density import LabelDensity
 from ..ensemble import target_strata
 from ..metrics._intervals import check_alpha
+from ._quantile import copy_feature_attributes
 
 #: Test rows times calibration rows handled at once by CV+ (memory bound).
 _CHUNK_CELLS = 2_000_000
@@ -523,9 +524,7 @@ class ConformalDIRRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             first = self._fit_cv_plus(X, y, y2, rng)
             y_cal = all_y = y2
         self._fit_density(all_y, y_cal)
-        for name in ("n_features_in_", "feature_names_in_"):
-            if hasattr(first, name):
-                setattr(self, name, getattr(first, name))
+        copy_feature_attributes(self, first)
         self.bin_edges_ = [
             self._edges(self.calibration_prediction_[:, t]) for t in range(self.n_targets_)
         ]
