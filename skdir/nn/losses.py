@@ -518,7 +518,7 @@ class PinballLoss(nn.Module):
     per sample (LDS weights apply) and averaged over the batch, as
     :class:`WeightedRegressionLoss`. The regressor's ``predict`` then returns
     the quantile nearest 0.5 and ``predict_quantiles`` all of them, which is
-    what ``ConformalDIRRegressor(score="cqr")`` calibrates.
+    what ``ConformalDIRRegressor(conformity_score="cqr")`` calibrates.
 
     Parameters
     ----------
