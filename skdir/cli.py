@@ -545,12 +545,16 @@ def _refuse_id_columns(features: Any, keep: set[str], pd: Any) -> None:
         return
     name, reason = next(iter(found.items()))
     others = f" (also: {', '.join(map(repr, list(found)[1:]))})" if len(found) > 1 else ""
+    keep_hint = (
+        f" If it really is a feature, pass --keep {name}."
+        if pd.api.types.is_numeric_dtype(features[name])
+        else ""
+    )
     raise UsageError(
         f"Column {name!r} {reason}: it looks like an identifier, not a feature, and a "
         f"model that learns it leaks{others}. If the rows are fragments of samples, pass "
         f"--group {name} (one bag per sample, robust per-sample targets, folds that never "
-        f"split a sample); otherwise leave it out with --drop {name}. If it really is a "
-        f"feature, pass --keep {name}."
+        f"split a sample); otherwise leave it out with --drop {name}.{keep_hint}"
     )
 
 
