@@ -358,3 +358,30 @@ def test_stack_weights_reach_the_inverse_variance_mix_and_respect_the_limit():
     assert scorer.scores(np.tensordot(stack, oof, axes=1))["all"] == pytest.approx(0.8, rel=1e-6)
     # a limit below the optimum (0.79 < 0.8) leaves no feasible mix: the start comes back
     assert stack_weights(oof, scorer, "overall", y, 0.79, greedy) is greedy
+
+
+def test_time_limited_hgb_is_the_uninterrupted_fit_or_stops_between_chunks():
+    """HistGradientBoosting fitted in warm-started chunks: with time to spare the trees
+    equal one uninterrupted fit (early stopping included); past the deadline it stops after
+    a chunk, keeping a usable model, and its parameters are restored."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    from skdir.auto._candidates import HGB_CHUNK, _Candidate
+
+    X, y = _skewed(400, 5, seed=3)
+    X_val, y_val = _skewed(100, 5, seed=4)
+    learner = HistGradientBoostingRegressor(
+        max_iter=300, early_stopping=True, n_iter_no_change=10, random_state=0
+    )
+    whole = clone(learner).fit(X, y, X_val=X_val, y_val=y_val)
+    assert HGB_CHUNK < whole.n_iter_ < 300  # early stopping fired after several chunks
+    chunked = _Candidate(learner, stopping="hgb", time_limit=60.0, random_state=0)
+    chunked.fit(X, y, eval_set=(X_val, y_val))
+    fitted = chunked.estimators_[0]
+    assert fitted.n_iter_ == whole.n_iter_
+    np.testing.assert_allclose(fitted.predict(X_val), whole.predict(X_val), rtol=1e-12)
+    assert (fitted.max_iter, fitted.warm_start) == (300, False)
+    slow = HistGradientBoostingRegressor(max_iter=10**5, early_stopping=False, learning_rate=1e-3)
+    stopped = _Candidate(slow, stopping="hgb", time_limit=0.0, random_state=0).fit(X, y)
+    assert stopped.estimators_[0].n_iter_ == HGB_CHUNK
+    assert np.all(np.isfinite(stopped.predict(X[:5])))

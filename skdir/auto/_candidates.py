@@ -50,6 +50,31 @@ class _LightGBMTimeLimit:
             raise EarlyStopException(env.iteration, env.evaluation_result_list)
 
 
+#: Boosting iterations per warm-started chunk of a time-limited HistGradientBoosting fit.
+HGB_CHUNK = 20
+
+
+def _fit_hgb_within(
+    learner: Any, X: NDArray, y: NDArray, kwargs: dict[str, Any], deadline: float
+) -> None:
+    """Fit a HistGradientBoosting learner in warm-started chunks until done or ``deadline``.
+
+    scikit-learn's gradient boosting has no callback; warm starting adds ``HGB_CHUNK``
+    iterations per call and keeps the boosting state (trees, validation scores for early
+    stopping), so a fit that ends in time is the same model as one uninterrupted fit.
+    The learner's ``max_iter`` and ``warm_start`` are restored afterwards.
+    """
+    total, warm = learner.max_iter, learner.warm_start
+    learner.set_params(warm_start=True, max_iter=min(HGB_CHUNK, total))
+    while True:
+        learner.fit(X, y, **kwargs)
+        stopped_early = learner.n_iter_ < learner.max_iter
+        if stopped_early or learner.max_iter >= total or time.perf_counter() > deadline:
+            break
+        learner.set_params(max_iter=min(learner.max_iter + HGB_CHUNK, total))
+    learner.set_params(warm_start=warm, max_iter=total)
+
+
 class _CatBoostTimeLimit:
     """CatBoost callback: stop the boosting after ``deadline`` (``after_iteration``)."""
 
@@ -123,7 +148,8 @@ class _Candidate(RegressorMixin, BaseEstimator):
     per_target : bool
         Fit one clone per target column (learners with one output).
     stopping : {"lightgbm", "catboost", "hgb", "skorch"} or None
-        How ``eval_set`` and ``time_limit`` reach the learner.
+        How ``eval_set`` and ``time_limit`` reach the learner (``"hgb"``: warm-started
+        chunks of iterations, see :func:`_fit_hgb_within`).
     time_limit : float or None
         Seconds after which a stoppable learner stops training (keeping what it has).
     random_state : int or None
@@ -233,7 +259,10 @@ class _Candidate(RegressorMixin, BaseEstimator):
             kwargs = self._stopping_kwargs(learner, target_eval, deadline)
             if weights is not None:
                 kwargs["sample_weight"] = weights
-            learner.fit(X, target, **kwargs)
+            if self.stopping == "hgb" and deadline is not None:
+                _fit_hgb_within(learner, X, target, kwargs, deadline)
+            else:
+                learner.fit(X, target, **kwargs)
             self.estimators_.append(learner)
         if self.stopping == "skorch" and deadline is not None:
             # the time limit served this fit; a pickled or refitted net must not keep it
@@ -380,7 +409,7 @@ def _specs() -> dict[str, Spec]:
         suffix = f"+{treat}" if treat else ""
         specs.append(Spec("ridge" + suffix, "ridge", treat or "none", _ridge(treat)))
         specs.append(Spec("rbf_ridge" + suffix, "rbf_ridge", treat or "none", _rbf(treat)))
-        specs.append(Spec("hgb" + suffix, "hgb", treat or "none", _hgb(treat)))
+        specs.append(Spec("hgb" + suffix, "hgb", treat or "none", _hgb(treat), stoppable=True))
         specs.append(
             Spec(
                 "lightgbm" + suffix,

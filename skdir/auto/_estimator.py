@@ -48,11 +48,6 @@ def _fit_bag(
     return name, bag, time.perf_counter() - start
 
 
-#: Measured cost of density weights for a learner that cannot stop itself: HistGradient-
-#: Boosting with LDS weights took 2.5x the plain fit on STS-B-DIR (279 s against 111 s).
-_WEIGHTED_SLOWDOWN = 2.5
-
-
 class AutoDIRRegressor(RegressorMixin, BaseEstimator):
     """Choose and ensemble regressors for accuracy over the whole target range.
 
@@ -297,13 +292,6 @@ class AutoDIRRegressor(RegressorMixin, BaseEstimator):
                 if left <= 0:
                     state["skipped"].append((name, "time_budget spent"))
                     continue
-                if (
-                    taken is not None
-                    and not stoppable
-                    and spec is not None
-                    and spec.treatment != "none"
-                ):
-                    taken *= _WEIGHTED_SLOWDOWN  # the family's time so far was unweighted
                 if taken is not None and (
                     (stoppable and taken * 0.5 > left)
                     or (not stoppable and taken > left + 0.1 * budget)
