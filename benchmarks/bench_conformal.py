@@ -245,7 +245,8 @@ def goals(row: dict) -> str:
 
 def table(name: str, per_seed: list[dict]) -> str:
     methods = list(per_seed[0])
-    head = f"{'method':28s}" + "".join(f"{c:>10s}" for c in COLUMNS) + "   goals"
+    names = [{"worst_bin": "worst bin", "width_ratio": "x split"}.get(c, c) for c in COLUMNS]
+    head = f"{'method':28s}" + "".join(f"{c:>10s}" for c in names) + "   goals"
     lines = [f"== {name} (alpha={ALPHA}, mean over {len(per_seed)} seed(s)) ==", head]
     for method in methods:
         mean = {c: float(np.nanmean([s[method][c] for s in per_seed])) for c in COLUMNS}
