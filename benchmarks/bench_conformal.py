@@ -1,6 +1,7 @@
 """Conformal prediction intervals per target region: skdir's methods against MAPIE and crepes.
 
     python benchmarks/bench_conformal.py [--seeds N] [--sets NAME ...] [--no-stsb] [--dir-net]
+                                         [--out FILE]
 
 At 90% nominal coverage (alpha=0.1), on the STS-B-DIR test split and on three tabular
 sets (abalone, bank8FM, cpuSm; ``_tabular.load_tabular``: 60/20/20 train/val/test,
@@ -288,6 +289,7 @@ def main() -> None:
     parser.add_argument("--sets", nargs="*", default=list(TABULAR))
     parser.add_argument("--no-stsb", action="store_true")
     parser.add_argument("--dir-net", action="store_true", help="pinball DIRRegressor on STS-B")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results file")
     args = parser.parse_args()
     torch.set_num_threads(1)
     out = [f"# python benchmarks/bench_conformal.py {' '.join(sys.argv[1:])}".rstrip()]
@@ -337,7 +339,7 @@ def main() -> None:
             out.append(table(f"{name} test, HistGradientBoostingRegressor", per_seed))
             print(out[-1], flush=True)
     out.append(f"total {time.perf_counter() - started:.0f} s on one thread")
-    RESULTS.write_text("\n\n".join(out) + "\n")
+    args.out.write_text("\n\n".join(out) + "\n")
     print(out[-1])
 
 
