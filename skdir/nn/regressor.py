@@ -171,7 +171,12 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
       constructor arguments named ``n_outputs`` and ``prior_locations``,
       ``prior_probs``, ``prior_scales`` (the training label distribution in the
       network's target space, from ``label_density_``) are filled in from the
-      data unless given.
+      data unless given. :class:`~skdir.nn.losses.PinballLoss`
+      (``criterion__quantiles=(0.05, 0.5, 0.95)``) trains several quantiles per
+      target in one network: a criterion with ``output_multiplier(**params)``
+      gets that many outputs per target, ``predict`` returns its quantile
+      nearest 0.5 and :meth:`predict_quantiles` all of them (for
+      ``ConformalDIRRegressor(conformity_score="cqr")``).
     - ``regularizers``: ``[(name, Regularizer), ...]`` added to the training
       loss: :class:`~skdir.nn.regularizers.RankSim`,
       :class:`~skdir.nn.regularizers.ConR`,
