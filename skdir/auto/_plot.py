@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ..plotting import _legend_below
+
 __all__ = ["plot_leaderboard"]
 
 
@@ -144,4 +146,5 @@ def _draw_board(ax: Any, board: Any, suffix: str, limit: float | None, annotate:
     if annotate:
         for name, x, y in zip(names, overall, balanced, strict=True):
             ax.annotate(str(name), (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
-    ax.legend(fontsize=7, framealpha=0.75)
+        ax.margins(x=0.12, y=0.08)  # room for the names of the outermost points
+    _legend_below(ax)
