@@ -883,8 +883,6 @@ def _plot_leaderboard(final: Any, names: Sequence[str], path: Path) -> Path:
         1, len(names), figsize=(6.5 * len(names), 5), squeeze=False, layout="constrained"
     )
     plot_leaderboard(_auto_step(final), ax=list(axes[0]), target_names=list(names))
-    for ax in axes[0]:  # below the panel: inside, it hid a candidate's name
-        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
