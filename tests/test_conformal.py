@@ -193,11 +193,19 @@ def test_cv_plus_reuses_auto_dir_regressor_folds():
 
 
 # ----------------------------------------------------------------- 2 targets
-@pytest.mark.parametrize("method", ["split", "cv_plus"])
-def test_two_targets(method):
+@pytest.mark.parametrize(
+    ("method", "calibration"),
+    [("split", "mondrian"), ("cv_plus", "mondrian"), ("split", "label"), ("split", "density")],
+)
+def test_two_targets(method, calibration):
     X, y = heteroscedastic(400, 5)
     Y = np.column_stack([y, -2 * y + X[:, 0]])
-    model = ConformalDIRRegressor(Ridge(), method=method, random_state=0).fit(X, Y)
+    model = ConformalDIRRegressor(
+        Ridge(), method=method, calibration=calibration, label_density=LabelDensity(n_bins=5)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CalibrationWarning)
+        model.set_params(random_state=0).fit(X, Y)
     assert model.n_targets_ == 2
     assert model.predict(X[:7]).shape == (7, 2)
     intervals = model.predict_interval(X, alpha=0.1)
