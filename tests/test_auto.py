@@ -385,3 +385,24 @@ def test_time_limited_hgb_is_the_uninterrupted_fit_or_stops_between_chunks():
     stopped = _Candidate(slow, stopping="hgb", time_limit=0.0, random_state=0).fit(X, y)
     assert stopped.estimators_[0].n_iter_ == HGB_CHUNK
     assert np.all(np.isfinite(stopped.predict(X[:5])))
+
+
+def test_quantile_bins_give_histgradientboosting_its_own_trees():
+    """HistGradientBoosting on QuantileBins codes grows the trees it grows on the raw columns
+    (continuous columns and a three-valued one), at the cost of an unweighted binning when
+    sample weights are given."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    from skdir.auto._candidates import QuantileBins
+
+    X, y = _skewed(600, 4, seed=5)
+    X[:, 3] = np.round(X[:, 3]).clip(-1, 1)  # three distinct values
+    X_new, _ = _skewed(200, 4, seed=6)
+    X_new[:, 3] = np.round(X_new[:, 3] * 2) / 2  # also values between the training ones
+    bins = QuantileBins().fit(X)
+    codes = bins.transform(X)
+    assert [len(t) for t in bins.thresholds_][:3] == [254, 254, 254]
+    assert codes.min() == 0 and codes.max() <= 254
+    raw = HistGradientBoostingRegressor(max_iter=50, random_state=0).fit(X, y)
+    binned = HistGradientBoostingRegressor(max_iter=50, random_state=0).fit(codes, y)
+    np.testing.assert_allclose(binned.predict(bins.transform(X_new)), raw.predict(X_new))

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, clone
 from sklearn.kernel_approximation import Nystroem
 from sklearn.linear_model import RidgeCV
 from sklearn.preprocessing import StandardScaler
@@ -85,6 +85,46 @@ class _CatBoostTimeLimit:
         return time.perf_counter() < self.deadline
 
 
+class QuantileBins(TransformerMixin, BaseEstimator):
+    """Replace each column by its bin code among ``n_bins`` quantile bins of the training rows.
+
+    The thresholds are HistGradientBoosting's own (the ``averaged_inverted_cdf``
+    quantiles of each column, unweighted, or the midpoints between its values when it
+    has at most ``n_bins`` of them; bin ``i`` holds ``t[i-1] < x <= t[i]``), so a
+    HistGradientBoosting fitted on the codes grows the same trees as on the raw columns.
+    What it saves: given ``sample_weight``, scikit-learn (>= 1.6) computes weighted
+    thresholds with one weighted percentile per threshold in Python, 11 s for 900 rows
+    and 128 columns against 0.2 s unweighted; on the codes (at most ``n_bins`` distinct
+    values per column) it takes the distinct values instead. The bins of a weighted fit
+    are therefore the unweighted quantiles.
+    """
+
+    def __init__(self, n_bins: int = 255) -> None:
+        self.n_bins = n_bins
+
+    def fit(self, X: ArrayLike, y: Any = None) -> QuantileBins:
+        """Compute each column's thresholds on ``X``."""
+        X = np.asarray(X, dtype=np.float64)
+        levels = np.linspace(0.0, 100.0, self.n_bins + 1)[1:-1]
+        edges = np.percentile(X, levels, axis=0, method="averaged_inverted_cdf")
+        self.thresholds_ = []
+        for column, column_edges in zip(X.T, edges.T, strict=True):
+            distinct = np.unique(column)
+            if len(distinct) <= self.n_bins:  # few values: the midpoints between them
+                self.thresholds_.append((distinct[:-1] + distinct[1:]) / 2)
+            else:
+                self.thresholds_.append(np.unique(column_edges))
+        return self
+
+    def transform(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Return the bin codes (floats ``0 .. n_bins - 1``)."""
+        check_is_fitted(self, "thresholds_")
+        X = np.asarray(X, dtype=np.float64)
+        return np.column_stack(
+            [np.searchsorted(t, X[:, j], side="left") for j, t in enumerate(self.thresholds_)]
+        ).astype(np.float64)
+
+
 class RBFRidge(RegressorMixin, BaseEstimator):
     """RBF kernel ridge regression by a Nystroem approximation and RidgeCV.
 
@@ -143,8 +183,10 @@ class _Candidate(RegressorMixin, BaseEstimator):
         The learner (cloned at fit).
     weighter : LDSWeighter, DenseWeighter or None
         Density weights from the training targets, multiplied into ``sample_weight``.
-    scale : bool
-        Standardise ``X`` on the training rows first.
+    scale : bool or "bins"
+        Standardise ``X`` on the training rows first (``True``), or replace it by its
+        quantile bin codes (``"bins"``, :class:`QuantileBins`: for HistGradientBoosting
+        with sample weights).
     per_target : bool
         Fit one clone per target column (learners with one output).
     stopping : {"lightgbm", "catboost", "hgb", "skorch"} or None
@@ -161,7 +203,7 @@ class _Candidate(RegressorMixin, BaseEstimator):
         estimator: Any,
         *,
         weighter: Any = None,
-        scale: bool = False,
+        scale: bool | str = False,
         per_target: bool = False,
         stopping: str | None = None,
         time_limit: float | None = None,
@@ -243,7 +285,7 @@ class _Candidate(RegressorMixin, BaseEstimator):
         if eval_set is not None:
             eval_set = (np.asarray(eval_set[0], dtype=np.float64), np.asarray(eval_set[1]))
         if self.scale:
-            self.scaler_ = StandardScaler().fit(X)
+            self.scaler_ = (QuantileBins() if self.scale == "bins" else StandardScaler()).fit(X)
             X = self.scaler_.transform(X)
             if eval_set is not None:
                 eval_set = (self.scaler_.transform(eval_set[0]), eval_set[1])
@@ -328,7 +370,9 @@ def _hgb(treat: str) -> Callable[[dict], Any]:
             early_stopping=True,
             n_iter_no_change=20,
         )
-        return _Candidate(learner, weighter=WEIGHTERS[treat](), per_target=True, stopping="hgb")
+        return _Candidate(
+            learner, weighter=WEIGHTERS[treat](), scale="bins", per_target=True, stopping="hgb"
+        )
 
     return build
 
