@@ -28,7 +28,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from skdir.density import LabelDensity
+from skdir.density import LabelDensity, label_grid_step
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / "../shared/datasets"
@@ -63,21 +63,6 @@ def read_table(name: str, data_dir: Path = DATA_DIR) -> tuple[pd.DataFrame, np.n
         numeric = X.select_dtypes(include="number").columns
         X[numeric] = X[numeric].mask(X[numeric] == MISSING_CODES[name])
     return X, y
-
-
-def label_grid_step(y: np.ndarray, max_steps: int = 10_000) -> float | None:
-    """Step of the grid the labels lie on (e.g. 1 for counts, 0.1 for one decimal), or None."""
-    values = np.unique(y)
-    if len(values) < 2:
-        return None
-    step = float(np.min(np.diff(values)))
-    span = float(values[-1] - values[0])
-    if span / step > max_steps:
-        return None
-    positions = (values - values[0]) / step
-    if np.max(np.abs(positions - np.round(positions))) > 1e-3:
-        return None
-    return step
 
 
 def region_bin_width(y_train: np.ndarray, n_bins: int = TARGET_BINS) -> float:
