@@ -9,8 +9,8 @@ class (:class:`WeightedRegressionLoss` with Focal-R, :class:`BalancedMSELoss`,
 :class:`CMixup`, :class:`GaussianNoise`, :class:`FeatureDropout`). A technique of
 your own subclasses :class:`Regularizer` or :class:`Augmentation`.
 :class:`InteractionMLP` (the default), :class:`MLP`, :class:`TwoTower`,
-:class:`FusionTransformer` and :class:`AttentionMIL` (bags of fragments) are its
-networks. The loss functions
+:class:`FusionTransformer`, :class:`AttentionMIL` and :class:`SetTransformer` (bags
+of fragments) are its networks. The loss functions
 behind the components (:func:`ranksim_loss`, :func:`conr_loss`,
 :func:`norm_order_loss`, :func:`mixup_batch`) are exported for use in other
 training loops.
@@ -30,6 +30,7 @@ from .losses import (
 from .modules import MLP, AttentionMIL, FusionTransformer, InteractionMLP, ScaledOutput, TwoTower
 from .regressor import DIRRegressor
 from .regularizers import ConR, FeatureNormOrder, RankSim, conr_loss, norm_order_loss, ranksim_loss
+from .set_modules import SetTransformer
 
 __all__ = [
     "MLP",
@@ -52,6 +53,7 @@ __all__ = [
     "RankSim",
     "Regularizer",
     "ScaledOutput",
+    "SetTransformer",
     "TrainingBatch",
     "TwoTower",
     "UncertaintyWeightedLoss",

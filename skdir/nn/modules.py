@@ -728,6 +728,18 @@ def _positive_int(value: int, name: str) -> int:
     return int(value)
 
 
+def _check_heads(width: int, n_heads: int, name: str) -> tuple[int, int]:
+    """Validate an attention width (parameter ``name``) and a number of heads dividing it."""
+    width = _positive_int(width, name)
+    n_heads = _positive_int(n_heads, "n_heads")
+    if width % n_heads:
+        raise ValueError(
+            f"n_heads={n_heads} must divide {name}={width}; e.g. {name}="
+            f"{n_heads * max(1, round(width / n_heads))}."
+        )
+    return width, n_heads
+
+
 def _check_dropout(dropout: float, name: str = "dropout") -> float:
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"{name} must be in [0, 1), got {dropout!r}.")
@@ -825,13 +837,7 @@ class FusionTransformer(nn.Module):
             self.slices = _column_blocks(n_features, n_blocks)
         else:
             self.slices = _modality_slices(modalities, n_features, "FusionTransformer")
-        d_model = _positive_int(d_model, "d_model")
-        n_heads = _positive_int(n_heads, "n_heads")
-        if d_model % n_heads:
-            raise ValueError(
-                f"n_heads={n_heads} must divide d_model={d_model}; e.g. d_model="
-                f"{n_heads * max(1, round(d_model / n_heads))}."
-            )
+        d_model, n_heads = _check_heads(d_model, n_heads, "d_model")
         n_layers = _positive_int(n_layers, "n_layers")
         feedforward = 2 * d_model if dim_feedforward is None else dim_feedforward
         feedforward = _positive_int(feedforward, "dim_feedforward")
@@ -882,6 +888,31 @@ class FusionTransformer(nn.Module):
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """Return the predictions, shape ``(n, n_outputs)``."""
         return self.head(self.features(X))
+
+
+def fragment_mask(X: torch.Tensor, name: str) -> torch.Tensor:
+    """Return the mask of real fragments of NaN-padded bags, ``(n_bags, max_fragments)``.
+
+    ``X`` has shape ``(n_bags, max_fragments, n_features)``; a row that is entirely
+    NaN is padding. A row NaN in only some features, a bag of padding alone and
+    input that is not 3-D are ``ValueError`` s naming the module ``name``.
+    """
+    if X.ndim != 3:
+        raise ValueError(
+            f"{name} expects bags of shape (n_bags, max_fragments, n_features), "
+            f"got shape {tuple(X.shape)}."
+        )
+    nan = torch.isnan(X)
+    any_nan, all_nan = nan.any(dim=-1), nan.all(dim=-1)
+    if bool((any_nan != all_nan).any()):
+        raise ValueError(
+            "Some fragments have NaN in some but not all of their features; only "
+            "all-NaN rows are padding. Impute or drop those fragments."
+        )
+    mask = ~all_nan
+    if not bool(mask.any(dim=1).all()):
+        raise ValueError("A bag has no fragments (all its rows are NaN padding).")
+    return mask
 
 
 class AttentionMIL(nn.Module):
@@ -967,22 +998,7 @@ class AttentionMIL(nn.Module):
         self.embedding_dim = sizes[-1]
 
     def _fragment_mask(self, X: torch.Tensor) -> torch.Tensor:
-        if X.ndim != 3:
-            raise ValueError(
-                "AttentionMIL expects bags of shape (n_bags, max_fragments, n_features), "
-                f"got shape {tuple(X.shape)}."
-            )
-        nan = torch.isnan(X)
-        any_nan, all_nan = nan.any(dim=-1), nan.all(dim=-1)
-        if bool((any_nan != all_nan).any()):
-            raise ValueError(
-                "Some fragments have NaN in some but not all of their features; only "
-                "all-NaN rows are padding. Impute or drop those fragments."
-            )
-        mask = ~all_nan
-        if not bool(mask.any(dim=1).all()):
-            raise ValueError("A bag has no fragments (all its rows are NaN padding).")
-        return mask
+        return fragment_mask(X, type(self).__name__)
 
     def pool(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return the pooled features ``z`` (n_bags, embedding_dim) and weights ``a``."""

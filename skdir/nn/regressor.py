@@ -34,6 +34,7 @@ from .base import NEEDS, TrainingBatch
 from .fds import FDSUpdate, FeatureDistributionSmoothing
 from .losses import WeightedRegressionLoss
 from .modules import MLP, AttentionMIL, FusionTransformer, InteractionMLP, TwoTower
+from .set_modules import SetTransformer
 
 __all__ = ["DIRRegressor"]
 
@@ -43,6 +44,7 @@ _MODULES = {
     "two_tower": TwoTower,
     "fusion_transformer": FusionTransformer,
     "attention_mil": AttentionMIL,
+    "set_transformer": SetTransformer,
 }
 #: Fewest samples with which an internal validation split is attempted.
 _MIN_SAMPLES_FOR_SPLIT = 5
@@ -221,13 +223,16 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
     ----------
     module : str or torch.nn.Module class, default="interaction_mlp"
         The network, by name (``"interaction_mlp"``, ``"mlp"``, ``"two_tower"``,
-        ``"fusion_transformer"``, ``"attention_mil"``): :class:`~skdir.nn.InteractionMLP`
+        ``"fusion_transformer"``, ``"attention_mil"``, ``"set_transformer"``):
+        :class:`~skdir.nn.InteractionMLP`
         (robust input scaling, products of correlated column pairs, output in the
         units of the training targets; fitted on the training rows when training
         starts), :class:`~skdir.nn.MLP`, :class:`~skdir.nn.TwoTower` (needs
         ``module__modalities``), :class:`~skdir.nn.FusionTransformer`,
         :class:`~skdir.nn.AttentionMIL` (then ``X`` is bags: a list of 2-D arrays
         or a 3-D array padded with all-NaN rows; see :meth:`attention_weights`),
+        :class:`~skdir.nn.SetTransformer` (bags, for targets that depend on how
+        the fragments relate),
         or a module *class* (not an instance, whose trained weights would leak
         across ``clone``). It is built with ``n_features`` and ``n_outputs``
         from the data when its constructor accepts them, plus the ``module__*``
@@ -806,7 +811,7 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
         return torch.cat([out[1].cpu() for out in self._forward_chunks(X)]).numpy()
 
     def attention_weights(self, X: Any) -> NDArray[np.float64]:
-        """Return the attention of ``module="attention_mil"`` over each bag's fragments.
+        """Return the attention of a bag module (``"attention_mil"``, ``"set_transformer"``).
 
         Parameters
         ----------
