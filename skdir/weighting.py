@@ -2,6 +2,7 @@
 
 :class:`LDSWeighter` (label-distribution smoothing) and :class:`DenseWeighter`
 (DenseWeight) turn the training targets into per-sample weights with mean 1;
+:class:`FeatureDensityWeighter` weights rows by the density of their inputs instead;
 :class:`DensityWeightedRegressor` computes them inside ``fit`` from the targets of
 the fold it is given, so that cross-validation and searches never see the density
 of held-out targets.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import math
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -24,7 +25,11 @@ from sklearn.base import (
     _fit_context,
     clone,
 )
-from sklearn.utils import get_tags
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.neighbors import NearestNeighbors
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import TransformerTags, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -36,7 +41,12 @@ from sklearn.utils.validation import (
 from ._validation import NonBoolInterval, check_target
 from .density import KERNELS, LabelDensity, mean_one_factor, scale_to_mean_one
 
-__all__ = ["DenseWeighter", "DensityWeightedRegressor", "LDSWeighter"]
+__all__ = [
+    "DenseWeighter",
+    "DensityWeightedRegressor",
+    "FeatureDensityWeighter",
+    "LDSWeighter",
+]
 
 
 class _WeighterMixin:
@@ -645,6 +655,391 @@ class DenseWeighter(_WeighterMixin, BaseEstimator):
         return tags
 
 
+#: Cap on the exponent of the unscaled weights of new rows (``exp(700)`` is near the
+#: float64 limit); such rows are far outside the training inputs and get ``max_weight``.
+_MAX_LOG_WEIGHT = 700.0
+
+
+class FeatureDensityWeighter(BaseEstimator):
+    """Sample weights from the density of the inputs (imbalance in feature space).
+
+    :class:`LDSWeighter` and :class:`DenseWeighter` weight a row by how rare its
+    *target* is. Rows can also be rare by their *inputs*: a kind of image,
+    molecule or sentence that few training rows resemble, whatever its label.
+    DatasetEquity (Nagesh, Zhang, Parchami & Shrivastava, "DatasetEquity: Are All
+    Samples Created Equal? In The Quest For Equity Within Datasets", ICCV 2023
+    Workshops, arXiv:2308.09878) estimates the likelihood of each training sample
+    from a clustering of deep embeddings of its input and weights the loss by a
+    decreasing function of that likelihood. This weighter does the same for any
+    embedding or feature matrix ``X``: the weight of a row is its estimated input
+    density ``f(x)`` to the power ``-alpha``, tempered, scaled and capped exactly
+    like :class:`LDSWeighter`'s (the training weights average 1 and none exceeds
+    ``max_weight`` times that mean).
+
+    The inputs are first standardised (``scale=True``) and, when they have more
+    than ``n_components`` columns (700-2,000-dimensional embeddings), projected on
+    their first ``n_components`` principal components, where distances are
+    cheaper and less dominated by noise. The density is then estimated by one of:
+
+    - ``method="knn"``: the k-nearest-neighbour estimate of Loftsgaarden &
+      Quesenberry ("A nonparametric estimate of a multivariate density function",
+      Ann. Math. Statist. 36, 1965): among ``n`` points in ``d`` dimensions, the
+      ball around ``x`` that reaches its ``k``-th nearest training row, of radius
+      ``r_k(x)`` and volume ``V_d r_k(x)**d``, holds ``k`` of the ``n`` rows, so
+      ``f(x) ~ k / (n V_d r_k(x)**d)``. Only ratios of weights matter after the
+      scaling to mean 1, hence ``weight ~ r_k(x) ** (alpha * d)``. A training
+      row counts as one of its own neighbours (``r_k`` of a training row is the
+      distance to its ``k - 1``-th nearest *other* row), so ``f`` is one function
+      of ``x`` and ``transform`` of the training rows equals ``fit_transform``.
+      Data such as embeddings fill far fewer dimensions than they have columns,
+      and the exponent ``d`` must be the dimension of the data, not of the space
+      (with ``d`` = 32 columns and ``alpha=0.5`` a 20 % longer radius would weigh
+      18 times more). ``dimension="auto"`` estimates it from the same neighbour
+      distances ``T_1 <= ... <= T_K`` (``K = k - 1`` other rows) by maximum
+      likelihood (Levina & Bickel, "Maximum likelihood estimation of intrinsic
+      dimension", NIPS 2004): ``1 / d = mean over rows of
+      mean_{j<K} log(T_K / T_j)``, averaging the inverse over rows as MacKay &
+      Ghahramani suggest, capped at the number of columns.
+    - ``method="kmeans"``: DatasetEquity's estimate: ``n_clusters`` k-means
+      clusters of the (reduced) inputs, and a row's likelihood is the share
+      ``n_c / n`` of the training rows in its cluster, so ``weight ~ (n_c / n) **
+      -alpha``. It needs no dimension, but all rows of a cluster weigh the same,
+      and a small, distant group only gets its own cluster when ``n_clusters``
+      is large enough. DatasetEquity turns the likelihood ``p`` into the weight
+      ``(eta + (1 - p)**gamma) / (eta + 1)`` inside a focal loss; skdir uses the
+      same power law as its label weighters instead, so that ``alpha`` and
+      ``max_weight`` mean the same thing for inputs and labels.
+
+    Combined with a label weighter (``label_weighter=LDSWeighter(...)``), the
+    weight is the product of both unscaled weights, scaled to mean 1 and capped
+    once: a row that is rare in its inputs *and* its target weighs most.
+
+    **The weighter needs X.** skdir's label weighters are fitted on ``y`` alone;
+    this one declares ``needs = frozenset({"X"})`` and is called as
+    ``fit(X, y)``, ``transform(X, y)`` and ``fit_transform(X, y)`` (``y`` only
+    used by ``label_weighter``). :class:`DensityWeightedRegressor` reads
+    ``needs`` and passes the training inputs, so it works for any regressor and
+    inside cross-validation; for a network, pass
+    ``sample_weight=FeatureDensityWeighter().fit_transform(X, y)`` to
+    :class:`~skdir.nn.DIRRegressor`'s ``fit`` (its ``weighter=`` component calls
+    ``fit(y)`` and receives targets only).
+
+    Measured on generated data where rare inputs and rare labels differ
+    (``benchmarks/bench_feature_density.py``, see :ref:`feature-density`).
+
+    Parameters
+    ----------
+    method : {"knn", "kmeans"}, default="knn"
+        Density estimate: ``"knn"`` (k-nearest-neighbour radius) or
+        ``"kmeans"`` (share of the rows in the row's k-means cluster).
+    n_neighbors : int, default=10
+        ``k`` of the kNN estimate, ``>= 2`` (``>= 3`` with ``dimension="auto"``)
+        and smaller than the number of training rows; a training row counts as
+        its own first neighbour.
+    n_clusters : int, default=20
+        Number of k-means clusters (``method="kmeans"``), at most the number of
+        training rows.
+    n_components : int or None, default=32
+        Principal components kept when the inputs have more columns; None keeps
+        every column.
+    scale : bool, default=True
+        Standardise each column (zero mean, unit variance) first.
+    dimension : "auto" or float, default="auto"
+        Exponent ``d`` of the kNN estimate: ``"auto"`` estimates the intrinsic
+        dimension (Levina & Bickel); a number fixes it (the number of columns
+        gives the textbook estimate, ``1`` weights by the plain radius).
+    alpha : float, default=0.5
+        Strength, the exponent of the inverse density: ``0`` gives uniform
+        weights, ``1`` the full inverse.
+    max_weight : float or None, default=10.0
+        Largest weight relative to the mean training weight 1, ``>= 1``; None
+        switches the cap off.
+    label_weighter : estimator or None, default=None
+        A label weighter (``fit(y)``, ``transform(y)``) such as
+        :class:`LDSWeighter`, whose weights multiply the input-density weights
+        before the scaling and the cap. Needs ``y`` in ``fit`` and
+        ``transform``.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the k-means clustering and of a randomised PCA.
+
+    Attributes
+    ----------
+    scaler_ : StandardScaler or None
+        The fitted standardisation.
+    pca_ : PCA or None
+        The fitted projection (None when the inputs have at most
+        ``n_components`` columns).
+    neighbors_ : NearestNeighbors
+        Only with ``method="knn"``: the index of the (reduced) training rows.
+    dimension_ : float
+        Only with ``method="knn"``: the exponent ``d`` used.
+    radius_floor_ : float
+        Only with ``method="knn"``: smallest positive ``r_k`` of a training row;
+        smaller radii (duplicated rows, new rows closer to the training rows than
+        any training row is) are raised to it, so every weight is positive and
+        none is below the smallest training weight.
+    kmeans_ : KMeans
+        Only with ``method="kmeans"``: the fitted clustering.
+    cluster_sizes_ : ndarray of shape (n_clusters,)
+        Only with ``method="kmeans"``: training rows per cluster.
+    label_weighter_ : estimator or None
+        The fitted clone of ``label_weighter``.
+    n_features_in_ : int
+        Number of input columns.
+
+    See Also
+    --------
+    LDSWeighter : Weights from the smoothed density of the targets.
+    DensityWeightedRegressor : Fits any regressor with such weights.
+
+    Examples
+    --------
+    Five points on a line; with ``n_neighbors=2`` a training row's radius is the
+    distance to its nearest other row (1, 1, 1, 1 and 7), and with ``d = 1``,
+    ``alpha=1`` the weights are those radii scaled to mean 1:
+
+    >>> import numpy as np
+    >>> from skdir.weighting import FeatureDensityWeighter
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [10.0]])
+    >>> weighter = FeatureDensityWeighter(
+    ...     n_neighbors=2, dimension=1, alpha=1.0, scale=False, max_weight=None
+    ... )
+    >>> weighter.fit_transform(X)      # 5 * [1, 1, 1, 1, 7] / 11
+    array([0.45454545, 0.45454545, 0.45454545, 0.45454545, 3.18181818])
+    >>> weighter.set_params(max_weight=2.0).fit_transform(X)   # capped, mean still 1
+    array([0.75, 0.75, 0.75, 0.75, 2.  ])
+    """
+
+    #: What the weighter reads besides the targets: the callers pass ``X``.
+    needs: ClassVar[frozenset[str]] = frozenset({"X"})
+
+    _parameter_constraints: dict = {
+        "method": [StrOptions({"knn", "kmeans"})],
+        "n_neighbors": [NonBoolInterval(Integral, 2, None, closed="left")],
+        "n_clusters": [NonBoolInterval(Integral, 1, None, closed="left")],
+        "n_components": [NonBoolInterval(Integral, 1, None, closed="left"), None],
+        "scale": ["boolean"],
+        "dimension": [StrOptions({"auto"}), NonBoolInterval(Real, 0, None, closed="neither")],
+        "alpha": [NonBoolInterval(Real, 0, None, closed="left")],
+        "max_weight": [NonBoolInterval(Real, 1, None, closed="left"), None],
+        "label_weighter": [HasMethods(["fit", "transform"]), None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        method: str = "knn",
+        *,
+        n_neighbors: int = 10,
+        n_clusters: int = 20,
+        n_components: int | None = 32,
+        scale: bool = True,
+        dimension: str | float = "auto",
+        alpha: float = 0.5,
+        max_weight: float | None = 10.0,
+        label_weighter: Any = None,
+        random_state: Any = None,
+    ) -> None:
+        self.method = method
+        self.n_neighbors = n_neighbors
+        self.n_clusters = n_clusters
+        self.n_components = n_components
+        self.scale = scale
+        self.dimension = dimension
+        self.alpha = alpha
+        self.max_weight = max_weight
+        self.label_weighter = label_weighter
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> FeatureDensityWeighter:
+        """Fit the input density (and ``label_weighter`` on ``y``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs (features or embeddings).
+        y : array-like of shape (n_samples,) or (n_samples, 2) or None, default=None
+            Training targets; needed only with ``label_weighter``.
+
+        Returns
+        -------
+        self : FeatureDensityWeighter
+            The fitted weighter.
+        """
+        self._fit(X, y)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X: ArrayLike, y: ArrayLike | None = None) -> NDArray[np.float64]:
+        """Fit and return the training weights (mean exactly 1), one neighbour search.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, 2) or None, default=None
+            Training targets; needed only with ``label_weighter``.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples,)
+        """
+        return self._fit(X, y)
+
+    def transform(self, X: ArrayLike, y: ArrayLike | None = None) -> NDArray[np.float64]:
+        """Return the weight of each row, on the training scale.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs with the columns seen in ``fit``.
+        y : array-like of shape (n_samples,) or (n_samples, 2) or None, default=None
+            Their targets; needed only with ``label_weighter``.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples,)
+            Positive weights; their mean over the training rows is 1.
+        """
+        check_is_fitted(self, "scale_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        log_raw = self._log_raw(self._embed(X))
+        return self._scaled(log_raw, self._label_weights(y, len(X), fit=False))
+
+    def _fit(self, X: ArrayLike, y: ArrayLike | None) -> NDArray[np.float64]:
+        try:
+            X = validate_data(self, X, reset=True, dtype=np.float64)
+        except ValueError as exc:
+            if "got 1D array" not in str(exc):
+                raise
+            raise ValueError(
+                "FeatureDensityWeighter weighs rows by the density of their inputs and "
+                "needs a 2-D X of shape (n_samples, n_features), but got a 1-D array. A "
+                "caller that passes only the targets (such as DIRRegressor(weighter=...)) "
+                "cannot use it: pass sample_weight=FeatureDensityWeighter().fit_transform(X, "
+                "y) to fit, or wrap the regressor in DensityWeightedRegressor."
+            ) from exc
+        n = len(X)
+        if self.method == "knn":
+            if self.n_neighbors >= n:
+                raise ValueError(
+                    f"n_neighbors={self.n_neighbors} must be smaller than n_samples={n}: "
+                    f"use n_neighbors={max(n - 1, 2)} or fewer, or more rows."
+                )
+            if self.dimension == "auto" and self.n_neighbors < 3:
+                raise ValueError(
+                    "dimension='auto' estimates the dimension from at least two neighbour "
+                    "distances per row: use n_neighbors >= 3 or a numeric dimension."
+                )
+        elif self.n_clusters > n:
+            raise ValueError(
+                f"n_clusters={self.n_clusters} is more than n_samples={n}: use at most "
+                f"n_clusters={n}."
+            )
+        self.pca_ = self.scaler_ = None
+        if self.scale:
+            self.scaler_ = StandardScaler().fit(X)
+        Z = X if self.scaler_ is None else self.scaler_.transform(X)
+        if self.n_components is not None and self.n_components < min(Z.shape):
+            self.pca_ = PCA(self.n_components, random_state=self.random_state).fit(Z)
+            Z = self.pca_.transform(Z)
+        if self.method == "knn":
+            log_raw = self._fit_knn(Z)
+        else:
+            self.kmeans_ = KMeans(self.n_clusters, n_init=3, random_state=self.random_state).fit(Z)
+            self.cluster_sizes_ = np.bincount(self.kmeans_.labels_, minlength=self.n_clusters)
+            log_raw = self._log_raw(Z)
+        self._log_offset = float(log_raw.max())
+        label = self._label_weights(y, n, fit=True)
+        raw = np.exp(log_raw - self._log_offset)
+        self.scale_ = mean_one_factor(raw if label is None else raw * label, None, self.max_weight)
+        return self._scaled(log_raw, label)
+
+    def _fit_knn(self, Z: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Index the training rows; estimate the dimension; return their log weights."""
+        self.neighbors_ = NearestNeighbors(n_neighbors=self.n_neighbors).fit(Z)
+        distances, _ = self.neighbors_.kneighbors(Z)  # each row is its own first neighbour
+        others = distances[:, 1:]
+        radius = others[:, -1]
+        if not np.any(radius > 0):
+            raise ValueError(
+                f"Every training row has at least {self.n_neighbors - 1} identical copies, "
+                "so no neighbour distance is positive: raise n_neighbors, remove duplicated "
+                "rows or use method='kmeans'."
+            )
+        self.radius_floor_ = float(radius[radius > 0].min())
+        columns = Z.shape[1]
+        if self.dimension == "auto":
+            usable = others[others[:, 0] > 0]
+            inverse = 0.0
+            if len(usable):
+                logs = np.log(usable[:, -1:] / usable[:, :-1])
+                inverse = float(logs.mean(axis=1).mean())
+            self.dimension_ = min(1.0 / inverse, float(columns)) if inverse > 0 else columns
+        else:
+            self.dimension_ = float(self.dimension)
+        return self._knn_log_raw(radius)
+
+    def _knn_log_raw(self, radius: NDArray[np.float64]) -> NDArray[np.float64]:
+        return self.alpha * self.dimension_ * np.log(np.maximum(radius, self.radius_floor_))
+
+    def _log_raw(self, Z: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``-alpha * log f(x)`` up to a constant, for the (reduced) inputs ``Z``."""
+        if self.method == "knn":
+            distances, _ = self.neighbors_.kneighbors(Z)
+            return self._knn_log_raw(distances[:, -1])
+        share = np.maximum(self.cluster_sizes_, 1) / self.cluster_sizes_.sum()
+        return -self.alpha * np.log(share)[self.kmeans_.predict(Z)]
+
+    def _embed(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
+        Z = X if self.scaler_ is None else self.scaler_.transform(X)
+        return Z if self.pca_ is None else self.pca_.transform(Z)
+
+    def _label_weights(
+        self, y: ArrayLike | None, n: int, *, fit: bool
+    ) -> NDArray[np.float64] | None:
+        if fit:
+            self.label_weighter_ = None
+            if self.label_weighter is None:
+                return None
+        elif self.label_weighter_ is None:
+            return None
+        if y is None:
+            raise ValueError(
+                "label_weighter weighs rows by their targets: pass y, as in fit(X, y) and "
+                "transform(X, y), or set label_weighter=None."
+            )
+        if fit:
+            self.label_weighter_ = clone(self.label_weighter)
+            weights = self.label_weighter_.fit(y).transform(y)
+        else:
+            weights = self.label_weighter_.transform(y)
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.shape != (n,):
+            raise ValueError(
+                f"y gives {len(weights)} label weights but X has {n} rows: pass the targets "
+                "of the rows of X."
+            )
+        return weights
+
+    def _scaled(
+        self, log_raw: NDArray[np.float64], label: NDArray[np.float64] | None
+    ) -> NDArray[np.float64]:
+        weights = np.exp(np.minimum(log_raw - self._log_offset, _MAX_LOG_WEIGHT)) * self.scale_
+        if label is not None:
+            weights = weights * label
+        return weights if self.max_weight is None else np.minimum(weights, self.max_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        # transform(X) returns one weight per row: scikit-learn's transformer checks
+        # (fit_transform equals fit then transform, row counts, dtypes) apply.
+        tags.transformer_tags = TransformerTags()
+        return tags
+
+
 class DensityWeightedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     """Fit any regressor with density-based sample weights from its training targets.
 
@@ -660,10 +1055,12 @@ class DensityWeightedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator
     regressor : estimator
         A regressor whose ``fit`` accepts ``sample_weight`` (or the keyword named
         by ``weight_param``).
-    weighter : LDSWeighter, DenseWeighter or None, default=None
+    weighter : LDSWeighter, DenseWeighter, FeatureDensityWeighter or None, default=None
         Any object with ``fit(y)`` and ``transform(y)`` returning per-sample
         weights; ``None`` means ``LDSWeighter()`` (50 bins, the official LDS
-        kernel, square-root inverse weights).
+        kernel, square-root inverse weights). A weighter whose ``needs``
+        contains ``"X"`` (:class:`FeatureDensityWeighter`) is called as
+        ``fit_transform(X, y)`` on the training inputs and targets instead.
     weight_param : str, default="sample_weight"
         Name of the fit keyword that receives the weights, e.g.
         ``"ridge__sample_weight"`` when ``regressor`` is a ``Pipeline`` whose last
@@ -761,7 +1158,9 @@ class DensityWeightedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator
                 "weights as sample_weight instead."
             )
         self.weighter_ = LDSWeighter() if self.weighter is None else clone(self.weighter)
-        if hasattr(self.weighter_, "fit_transform"):  # DenseWeighter's: one density pass
+        if "X" in getattr(self.weighter_, "needs", ()):  # FeatureDensityWeighter: inputs
+            weights = self.weighter_.fit_transform(X, y_checked)
+        elif hasattr(self.weighter_, "fit_transform"):  # DenseWeighter's: one density pass
             weights = self.weighter_.fit_transform(y_checked)
         else:
             weights = self.weighter_.fit(y_checked).transform(y_checked)

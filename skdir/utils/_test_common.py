@@ -97,6 +97,9 @@ def _density_weighted_params() -> dict[str, Any]:
 
 
 INIT_PARAMS["DensityWeightedRegressor"] = _density_weighted_params()
+# FeatureDensityWeighter is fitted on X (a feature-space weighter): the checks fit it on
+# as few as 10 rows, below the default n_neighbors=10.
+INIT_PARAMS["FeatureDensityWeighter"] = {"n_neighbors": 3, "random_state": 0}
 _DENSITY_WEIGHTS_NOT_COUNTS = (
     "the density weights are computed from the training targets as given: repeating a row "
     "changes its bin count (and so every weight), an integer sample_weight does not."
