@@ -217,3 +217,34 @@ def test_bad_input_names_the_fix():
 def test_kmeans_passes_the_estimator_checks():
     # the kNN variant is checked by tests/test_common.py
     check_estimator(FeatureDensityWeighter("kmeans", n_clusters=2, random_state=0))
+
+
+def test_input_density_weights_help_the_rare_inputs():
+    # Measured: Ridge on 2,000 rows whose 2 % rare inputs (shifted by 5 along z2) follow
+    # another z1 slope, with labels in the common range. Seed 0: MSE on 500 rare-input
+    # rows 2.10 -> 1.85 with the input-density weights, overall MSE 0.062 -> 0.083 (the
+    # price, paid by the common rows); seeds 1-2: 2.16 -> 1.82 and 2.33 -> 2.09.
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(3, 20))
+
+    def draw(n, rare):
+        z = rng.normal(size=(n, 3))
+        z[rare(n), 2] += 5.0
+        y = z[:, 0] + 0.5 * z[:, 1] - 1.5 * z[:, 1] * (z[:, 2] > 2.5)
+        return z @ A + 0.1 * rng.normal(size=(n, 20)), y
+
+    X, y = draw(2000, lambda n: rng.random(n) < 0.02)
+    X_rare, y_rare = draw(500, lambda n: np.ones(n, dtype=bool))
+    X_test, y_test = draw(2000, lambda n: rng.random(n) < 0.02)
+    errors = {}
+    for name, model in {
+        "plain": Ridge(),
+        "weighted": DensityWeightedRegressor(Ridge(), weighter=FeatureDensityWeighter()),
+    }.items():
+        model.fit(X, y)
+        errors[name] = [
+            np.mean((model.predict(X_rare) - y_rare) ** 2),
+            np.mean((model.predict(X_test) - y_test) ** 2),
+        ]
+    assert errors["weighted"][0] < 0.9 * errors["plain"][0]
+    assert errors["weighted"][1] > errors["plain"][1]
