@@ -976,7 +976,7 @@ class FeatureDensityWeighter(BaseEstimator):
             if len(usable):
                 logs = np.log(usable[:, -1:] / usable[:, :-1])
                 inverse = float(logs.mean(axis=1).mean())
-            self.dimension_ = min(1.0 / inverse, float(columns)) if inverse > 0 else columns
+            self.dimension_ = min(1.0 / inverse, float(columns)) if inverse > 0 else float(columns)
         else:
             self.dimension_ = float(self.dimension)
         return self._knn_log_raw(radius)
