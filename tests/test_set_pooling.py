@@ -277,3 +277,32 @@ def test_regressor_rejects_unknown_module_parameters():
         DIRRegressor("set_transformer", module__hidden=6, module__n_heads=4, **FAST).fit(bags, y)
     with pytest.raises(ValueError, match="3 dimensions"):
         DIRRegressor(**FAST).fit(check_bags(bags), y)
+
+
+def _pair_bags(n, seed):
+    """Bags of 2-6 fragments in 2-D; target = mean dot product over the pairs of fragments."""
+    rng = np.random.default_rng(seed)
+    bags = [rng.normal(size=(k, 2)).astype(np.float32) for k in rng.integers(2, 7, size=n)]
+    y = np.array([(b @ b.T)[np.triu_indices(len(b), 1)].mean() for b in bags])
+    return bags, y
+
+
+@pytest.mark.slow
+def test_set_transformer_learns_a_pairwise_target_that_attention_mil_cannot():
+    """Attention-MIL's prediction is linear in a weighted mean of per-fragment codes, so
+    a product of two fragments is out of its reach; self-attention computes it."""
+    (bags, y), (test_bags, y_test) = _pair_bags(400, 0), _pair_bags(300, 1)
+    params = {"lr": 3e-3, "max_epochs": 40, "device": "cpu", "random_state": 0}
+    mse = {}
+    for module, extra in [
+        (
+            "set_transformer",
+            {"module__hidden": 16, "module__n_heads": 2, "module__n_inducing": None},
+        ),
+        ("attention_mil", {"module__hidden": (16,), "module__attention_dim": 8}),
+    ]:
+        reg = DIRRegressor(module, module__dropout=0.0, **extra, **params).fit(bags, y)
+        mse[module] = np.mean((reg.predict(test_bags) - y_test) ** 2)
+    # measured: 0.137 against 0.605 (Var y_test = 0.639)
+    assert mse["set_transformer"] < 0.3 * mse["attention_mil"]
+    assert mse["attention_mil"] > 0.8 * np.var(y_test)
