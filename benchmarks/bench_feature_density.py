@@ -33,8 +33,8 @@ network: ``sample_weight=`` from the same weighter fitted on the training rows):
 Models: Ridge, HistGradientBoosting (``random_state=seed``) and, with ``--nn``,
 ``skdir.nn.DIRRegressor`` (40 epochs). One thread throughout.
 
-Run: ``python benchmarks/bench_feature_density.py [--nn]`` (about 2 minutes without
-the network on one CPU thread); the table is written to
+Run: ``python benchmarks/bench_feature_density.py [--nn]`` (about 1 minute without
+the network, 4 minutes with it, on one CPU thread); the table is written to
 ``benchmarks/results/bench_feature_density.txt``.
 """
 
