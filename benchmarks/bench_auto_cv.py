@@ -71,8 +71,7 @@ class _KeepingBags(AutoDIRRegressor):
         self.all_bags_, self.scorer_, self.y_ = bags, scorer, y
 
 
-def fold_data(X, y, rest, test, seed: int) -> dict:
-    strata = quantile_strata(y)
+def fold_data(X, y, strata, rest, test, seed: int) -> dict:
     train, val = train_test_split(rest, test_size=0.2, random_state=seed, stratify=strata[rest])
     prepared, _, _ = _preprocess(X, rest)
     matrix = prepared["X"]
@@ -274,10 +273,11 @@ def main(argv: list[str] | None = None) -> None:
                 entry["folds"] = [f for f in entry["folds"] if "greedy@inf" in f]
             done = {f["fold"] for f in entry["folds"]}
             splitter = StratifiedKFold(args.folds, shuffle=True, random_state=args.seed)
-            for fold, (rest, test) in enumerate(splitter.split(X, quantile_strata(y))):
+            strata = quantile_strata(y)
+            for fold, (rest, test) in enumerate(splitter.split(X, strata)):
                 if fold in done:
                     continue
-                data = fold_data(X, y, np.sort(rest), np.sort(test), args.seed)
+                data = fold_data(X, y, strata, np.sort(rest), np.sort(test), args.seed)
                 entry["folds"].append(run_fold(name, fold, data, args.seed, args))
                 entry["folds"].sort(key=lambda f: f["fold"])
                 entry["budget"], entry["preset"] = args.budget, args.preset

@@ -49,6 +49,23 @@ __all__ = [
 ]
 
 
+def fit_training_weights(weighter: Any, X: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
+    """Fit ``weighter`` (fitted in place) on the training rows and return their weights.
+
+    The one place that knows how weighters are called: a weighter declaring
+    ``needs = {"X"}`` (:class:`FeatureDensityWeighter`) gets ``fit_transform(X, y)``,
+    one with its own ``fit_transform`` (:class:`DenseWeighter`'s single density pass)
+    ``fit_transform(y)``, any other ``fit(y).transform(y)``.
+    """
+    if "X" in getattr(weighter, "needs", ()):
+        weights = weighter.fit_transform(X, y)
+    elif hasattr(weighter, "fit_transform"):
+        weights = weighter.fit_transform(y)
+    else:
+        weights = weighter.fit(y).transform(y)
+    return np.asarray(weights, dtype=np.float64)
+
+
 class _WeighterMixin:
     """``fit_transform`` shared by the weighters."""
 
@@ -1158,13 +1175,7 @@ class DensityWeightedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator
                 "weights as sample_weight instead."
             )
         self.weighter_ = LDSWeighter() if self.weighter is None else clone(self.weighter)
-        if "X" in getattr(self.weighter_, "needs", ()):  # FeatureDensityWeighter: inputs
-            weights = self.weighter_.fit_transform(X, y_checked)
-        elif hasattr(self.weighter_, "fit_transform"):  # DenseWeighter's: one density pass
-            weights = self.weighter_.fit_transform(y_checked)
-        else:
-            weights = self.weighter_.fit(y_checked).transform(y_checked)
-        weights = np.asarray(weights, dtype=np.float64)
+        weights = fit_training_weights(self.weighter_, X, y_checked)
         if sample_weight is not None:
             user = np.asarray(sample_weight)
             n_weights = user.shape[0] if user.ndim == 1 else None

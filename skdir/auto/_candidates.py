@@ -27,7 +27,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ..weighting import DenseWeighter, LDSWeighter
+from ..weighting import DenseWeighter, LDSWeighter, fit_training_weights
 
 __all__ = ["CANDIDATE_NAMES", "PRESETS", "Spec", "build_candidates"]
 
@@ -278,7 +278,7 @@ class _Candidate(RegressorMixin, BaseEstimator):
         weights = None
         if self.weighter is not None:
             self.weighter_ = clone(self.weighter)
-            weights = np.asarray(self.weighter_.fit_transform(y), dtype=np.float64)
+            weights = fit_training_weights(self.weighter_, X, y)
         if sample_weight is not None:
             user = np.asarray(sample_weight, dtype=np.float64)
             weights = user if weights is None else weights * user
