@@ -151,17 +151,19 @@ def run_fold(name: str, fold: int, data: dict, seed: int, args) -> dict:
             "oof_all": oof_scores["all"],
             "n_members": int((weights > 1e-6).sum()),
         }
+    best = min((p for p in out if p in PEERS), key=lambda p: out[p]["bmae"])
     print(
         f"   {name} fold {fold}: auto MAE {out['auto']['mae']:.4g} bMAE {out['auto']['bmae']:.4g}"
         f" ({auto.selected_}, {auto.fit_time_:.0f} s); greedy bMAE {out['greedy']['bmae']:.4g},"
-        f" stack bMAE {out['stack']['bmae']:.4g}; best peer bMAE "
-        + min(
-            (f"{out[p]['bmae']:.4g} ({p})" for p in out if p in PEERS),
-            key=lambda s: float(s.split()[0]),
-        ),
+        f" stack bMAE {out['stack']['bmae']:.4g}; best peer bMAE {out[best]['bmae']:.4g} ({best})",
         flush=True,
     )
     return out
+
+
+def _mean(folds: list[dict], model: str, key: str) -> float:
+    """Mean of one model's ``key`` over the folds."""
+    return float(np.mean([f[model][key] for f in folds]))
 
 
 def summarise(results: dict) -> None:
@@ -182,12 +184,12 @@ def summarise(results: dict) -> None:
             continue
         models = [m for m in folds[0] if isinstance(folds[0][m], dict)]
         mean = {
-            m: {k: float(np.mean([f[m][k] for f in folds])) for k in ("mae", "bmae", "fit_s")}
+            m: {k: _mean(folds, m, k) for k in ("mae", "bmae", "fit_s")}
             for m in models
             if all(m in f for f in folds) and "fit_s" in folds[0][m]
         }
         for label in ("greedy", "stack"):
-            mean[label] = {"bmae": float(np.mean([f[label]["bmae"] for f in folds]))}
+            mean[label] = {"bmae": _mean(folds, label, "bmae")}
         peers = [m for m in mean if m in PEERS]
         by_bal = min(peers, key=lambda m: mean[m]["bmae"])
         by_all = min(peers, key=lambda m: mean[m]["mae"])
@@ -219,13 +221,12 @@ def summarise(results: dict) -> None:
         if not folds:
             continue
         peers = [m for m in folds[0] if m in PEERS]
-        bal = {m: np.mean([f[m]["bmae"] for f in folds]) for m in peers}
+        bal = {m: _mean(folds, m, "bmae") for m in peers}
         best = min(bal, key=bal.get)
-        best_mae = np.mean([f[best]["mae"] for f in folds])
+        best_mae = _mean(folds, best, "mae")
         cells = []
         for label in ["greedy", *(f"greedy@{loss:g}" for loss in LOOSER_LIMITS)]:
-            mae = np.mean([f[label]["mae"] for f in folds])
-            bmae = np.mean([f[label]["bmae"] for f in folds])
+            mae, bmae = _mean(folds, label, "mae"), _mean(folds, label, "bmae")
             limit = "0.02" if label == "greedy" else label.split("@")[1]
             change = f"{mae / best_mae - 1:+.0%}/{bmae / bal[best] - 1:+.0%}"
             cells.append(f"{limit}: {mae:.4g}/{bmae:.4g} ({change})")
