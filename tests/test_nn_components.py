@@ -201,3 +201,79 @@ def test_training_batch_labels_are_in_training_standard_deviations():
         label_scale=torch.tensor([2.0, 3.0]),
     )
     assert batch.labels.tolist() == [[1.0, 3.0], [2.0, 1.0]]
+
+
+class PullFeatures(Regularizer):
+    """A pre-training stage pulling the features to 1; contributes 0 to the main loss."""
+
+    def __init__(self, weight=0.0, epochs=3):
+        super().__init__(weight=weight)
+        self.epochs = epochs
+
+    @property
+    def active(self):
+        return True
+
+    def loss(self, batch):
+        return batch.y.new_zeros(())
+
+    def before_fit(self, net, X, y):
+        self.rows_ = []
+
+        def pull(batch):
+            self.rows_.append(len(batch.y))
+            return (batch.features - 1.0).pow(2).mean()
+
+        self.head_before_ = net.module_.head.weight.detach().clone()
+        self.losses_ = net.pretrain(X, y, pull, epochs=self.epochs, lr=0.01)
+        self.head_after_ = net.module_.head.weight.detach().clone()
+
+
+class FreezeAll(Regularizer):
+    """Zeroes every gradient after the backward pass."""
+
+    @property
+    def active(self):
+        return True
+
+    def loss(self, batch):
+        return batch.y.new_zeros(())
+
+    def after_backward(self, net, batch):
+        for parameter in net.module_.parameters():
+            parameter.grad = None if parameter.grad is None else torch.zeros_like(parameter.grad)
+
+
+def test_a_pretraining_stage_trains_the_features_on_the_training_rows_only(regression_data):
+    X, y = regression_data(n=100, d=5)
+    params = dict(module="mlp", max_epochs=2, batch_size=32, device="cpu", random_state=0)
+    net = DIRRegressor(regularizers=[("pull", PullFeatures(epochs=4))], **params).fit(X, y)
+    stage = net.regularizers_["pull"]
+    assert stage.losses_.shape == (4,)
+    assert stage.losses_[-1] < stage.losses_[0]  # the stage minimised its loss
+    # 10 of the 100 rows are held out for early stopping: 90 rows per epoch, in batches of 32
+    assert sum(stage.rows_) == 4 * 90
+    assert stage.rows_[:3] == [32, 32, 26]
+    torch.testing.assert_close(stage.head_before_, stage.head_after_)  # head untouched
+    again = DIRRegressor(regularizers=[("pull", PullFeatures(epochs=4))], **params).fit(X, y)
+    np.testing.assert_array_equal(net.predict(X), again.predict(X))
+    plain = DIRRegressor(**params).fit(X, y)
+    assert not np.allclose(net.predict(X), plain.predict(X))
+
+
+def test_after_backward_sees_the_gradients_before_the_optimizer_step(regression_data):
+    X, y = regression_data(n=60, d=4)
+    params = dict(
+        module="mlp",
+        max_epochs=3,
+        early_stopping=False,
+        validation_fraction=None,
+        device="cpu",
+        random_state=0,
+        optimizer__weight_decay=0.0,
+    )
+    frozen = DIRRegressor(regularizers=[("freeze", FreezeAll())], **params).fit(X, y)
+    untrained = DIRRegressor(**{**params, "max_epochs": 0}).fit(X, y)
+    np.testing.assert_allclose(frozen.predict(X), untrained.predict(X))
+    trained = DIRRegressor(**params).fit(X, y)
+    assert not np.allclose(trained.predict(X), untrained.predict(X))

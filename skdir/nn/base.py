@@ -95,7 +95,12 @@ class Regularizer(BaseEstimator):
     ``"label_bins"``. The regressor clones each regulariser at ``fit``, calls
     :meth:`check` once, adds ``weight * loss(batch)`` to every training step
     and, after training, calls :meth:`after_fit` (a second training stage, for
-    example). A weight of 0 switches the term off.
+    example). Two more hooks serve techniques that are not only loss terms: the
+    regressor calls :meth:`before_fit` once the network is built and before the
+    main training (a pre-training stage, e.g. with
+    :meth:`~skdir.nn.DIRRegressor.pretrain`), and :meth:`after_backward` after
+    every training step's backward pass, before the optimizer steps (to rescale
+    gradients, e.g.). A weight of 0 switches the term off.
 
     Parameters
     ----------
@@ -138,6 +143,21 @@ class Regularizer(BaseEstimator):
                 f"{type(self).__name__}(weight={self.weight!r}): the weight must be a "
                 "non-negative number (0 switches the term off)."
             )
+
+    def before_fit(self, net: Any, X: Any, y: Any) -> None:
+        """Run before the main training, on the built network (a no-op here).
+
+        ``X``/``y`` are the packed training data, as for :meth:`after_fit`
+        (:meth:`~skdir.nn.DIRRegressor.pretrain` leaves out the rows held out
+        for early stopping).
+        """
+
+    def after_backward(self, net: Any, batch: TrainingBatch) -> None:
+        """Run after each training step's backward pass, before the step (a no-op here).
+
+        The gradients are in the parameters' ``.grad``; ``batch`` is the step's
+        :class:`TrainingBatch` with ``pred`` and ``features`` set.
+        """
 
     def after_fit(self, net: Any, X: Any, y: Any) -> None:
         """Run after the main training (a no-op here); ``X``/``y`` are the training data."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from numbers import Integral, Real
 from typing import Any
 
@@ -97,17 +97,22 @@ class _CosineSchedule(Callback):
             group["lr"] = base
 
 
+def _fit_module_inputs(net: Any, X: Any, y: Any) -> None:
+    """Fit the module's input statistics (``fit_inputs``) unless they are fitted."""
+    module = net.module_
+    if not hasattr(module, "fit_inputs") or getattr(module, "inputs_fitted", False):
+        return
+    per_target = net._output_multiplier() if y is not None else 1
+    if per_target > 1:  # e.g. quantiles: each output starts at its target's statistics
+        y = np.repeat(np.asarray(y).reshape(len(y), -1), per_target, axis=1)
+    module.fit_inputs(X["X"] if isinstance(X, Mapping) else X, y)
+
+
 class _FitModuleInputs(Callback):
     """Fit a module's input statistics (``fit_inputs``) once, before its first training epoch."""
 
     def on_train_begin(self, net: Any, X: Any = None, y: Any = None, **kwargs: Any) -> None:
-        module = net.module_
-        if not hasattr(module, "fit_inputs") or getattr(module, "inputs_fitted", False):
-            return
-        per_target = net._output_multiplier() if y is not None else 1
-        if per_target > 1:  # e.g. quantiles: each output starts at its target's statistics
-            y = np.repeat(np.asarray(y).reshape(len(y), -1), per_target, axis=1)
-        module.fit_inputs(X["X"] if isinstance(X, Mapping) else X, y)
+        _fit_module_inputs(net, X, y)
 
 
 def _n_members(module: Any) -> int:
@@ -603,8 +608,12 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
             )
         self._eval_data_ = eval_data
         try:
-            with self._seeded():
-                super().fit(X_dict, y_train)
+            with self._seeded():  # NeuralNet.fit, with the pre-training hooks in between
+                if not self.warm_start or not self.initialized_:
+                    self.initialize()
+                for regularizer in self._active_regularizers():
+                    regularizer.before_fit(self, X_dict, y_train)
+                self.partial_fit(X_dict, y_train, _routing_method="fit")
                 for regularizer in self._active_regularizers():
                     regularizer.after_fit(self, X_dict, y_train)
         finally:
@@ -672,6 +681,73 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
         """
         NeuralNetRegressor.partial_fit(self, X, y, epochs=int(epochs))
         return self
+
+    def pretrain(
+        self,
+        X: Mapping,
+        y: NDArray,
+        loss: Callable[[TrainingBatch], torch.Tensor],
+        epochs: int,
+        lr: float | None = None,
+    ) -> NDArray[np.float64]:
+        """Train the network's features on ``loss`` alone (a regulariser's ``before_fit`` stage).
+
+        For ``epochs`` epochs over shuffled batches of ``batch_size`` training
+        rows (the rows that early stopping holds out are left out: the split is
+        the main training's), each batch is augmented as in training, passed
+        through the module's ``features`` with ``batch.features`` set, and
+        ``loss(batch)`` is minimised by a fresh optimizer of the regressor's
+        ``optimizer`` class (``optimizer__*``; learning rate ``lr``, default the
+        regressor's ``lr``, constant). Only what the features depend on is
+        trained: the output layer is left as built. The main training then
+        starts from these weights with its own optimizer.
+
+        Parameters
+        ----------
+        X : dict
+            The packed training inputs that ``before_fit`` received.
+        y : ndarray of shape (n_samples, n_targets)
+            The network's training targets that ``before_fit`` received.
+        loss : callable
+            Maps a :class:`~skdir.nn.base.TrainingBatch` (with ``features``) to
+            a scalar tensor.
+        epochs : int
+            Number of epochs (0 does nothing).
+        lr : float or None, default=None
+            Learning rate; None uses ``lr``.
+
+        Returns
+        -------
+        losses : ndarray of shape (epochs,)
+            Mean loss of each epoch.
+        """
+        if not hasattr(self.module_, "features"):
+            raise ValueError(
+                f"Pre-training trains features, but {type(self.module_).__name__} has no "
+                "features(X); use a module with features(X) and head(z)."
+            )
+        _fit_module_inputs(self, X, y)
+        dataset, _ = self.get_split_datasets(X, y)
+        optimizer_params = self.get_params_for("optimizer")
+        optimizer_params["lr"] = self.lr if lr is None else lr
+        optimizer = self.optimizer(self.module_.parameters(), **optimizer_params)
+        losses = np.zeros(int(epochs))
+        for epoch in range(int(epochs)):
+            total, count = 0.0, 0
+            for Xi, yi in self.get_iterator(dataset, training=True):
+                self._set_training(True)
+                batch = self._training_batch(Xi, yi)
+                for augmentation in self.augment_:
+                    batch = augmentation(batch)
+                batch.features = self.module_.features(batch.X)
+                value = loss(batch)
+                optimizer.zero_grad()
+                value.backward()
+                optimizer.step()
+                total += value.item() * len(batch.y)
+                count += len(batch.y)
+            losses[epoch] = total / max(count, 1)
+        return losses
 
     def predict(
         self, X: ArrayLike, return_std: bool = False
@@ -1191,6 +1267,8 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
             batch.second_view = (self.module_.head(z2), z2)
         loss = self.get_loss(y_pred, batch.y, X=batch, training=True)
         loss.backward()
+        for regularizer in self._active_regularizers():
+            regularizer.after_backward(self, batch)
         return {"loss": loss, "y_pred": y_pred}
 
     def _training_batch(self, Xi: Any, yi: Any) -> TrainingBatch:
