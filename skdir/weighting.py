@@ -66,6 +66,18 @@ def fit_training_weights(weighter: Any, X: ArrayLike, y: ArrayLike) -> NDArray[n
     return np.asarray(weights, dtype=np.float64)
 
 
+def weights_for(weighter: Any, X: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
+    """Return the weights of the rows ``(X, y)`` from an already fitted ``weighter``.
+
+    The counterpart of :func:`fit_training_weights` for rows other than the
+    training rows (a validation set, later batches): ``transform(X, y)`` for a
+    weighter declaring ``needs = {"X"}``, else ``transform(y)``.
+    """
+    if "X" in getattr(weighter, "needs", ()):
+        return np.asarray(weighter.transform(X, y), dtype=np.float64)
+    return np.asarray(weighter.transform(y), dtype=np.float64)
+
+
 class _WeighterMixin:
     """``fit_transform`` shared by the weighters."""
 
@@ -736,10 +748,9 @@ class FeatureDensityWeighter(BaseEstimator):
     ``fit(X, y)``, ``transform(X, y)`` and ``fit_transform(X, y)`` (``y`` only
     used by ``label_weighter``). :class:`DensityWeightedRegressor` reads
     ``needs`` and passes the training inputs, so it works for any regressor and
-    inside cross-validation; for a network, pass
-    ``sample_weight=FeatureDensityWeighter().fit_transform(X, y)`` to
-    :class:`~skdir.nn.DIRRegressor`'s ``fit`` (its ``weighter=`` component calls
-    ``fit(y)`` and receives targets only).
+    inside cross-validation, and so does :class:`~skdir.nn.DIRRegressor`'s
+    ``weighter=`` component (with 2-D inputs; bags of fragments have no row
+    density here).
 
     Measured on generated data where rare inputs and rare labels differ
     (``benchmarks/bench_feature_density.py``, see :ref:`feature-density`).
@@ -933,9 +944,9 @@ class FeatureDensityWeighter(BaseEstimator):
             raise ValueError(
                 "FeatureDensityWeighter weighs rows by the density of their inputs and "
                 "needs a 2-D X of shape (n_samples, n_features), but got a 1-D array. A "
-                "caller that passes only the targets (such as DIRRegressor(weighter=...)) "
-                "cannot use it: pass sample_weight=FeatureDensityWeighter().fit_transform(X, "
-                "y) to fit, or wrap the regressor in DensityWeightedRegressor."
+                "caller that passes only the targets cannot use it: call fit(X, y), pass "
+                "sample_weight=FeatureDensityWeighter().fit_transform(X, y) to the "
+                "regressor's fit, or wrap the regressor in DensityWeightedRegressor."
             ) from exc
         n = len(X)
         if self.method == "knn":

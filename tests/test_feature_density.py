@@ -183,6 +183,24 @@ def test_density_weighted_regressor_passes_the_inputs():
         assert score == pytest.approx(-np.abs(Y_BLOB[test] - mean).mean())
 
 
+def test_dir_regressor_weighter_gets_the_inputs(fixed_net):
+    weighter = FeatureDensityWeighter(label_weighter=LDSWeighter(), random_state=0)
+    X, y = X_BLOB.astype(np.float32), Y_BLOB
+    net = fixed_net(weighter=weighter).fit(X, y)
+    by_hand = fixed_net().fit(X, y, sample_weight=clone(weighter).fit_transform(X, y))
+    # lr 0, one full batch: the epoch's loss is the weighted loss of the initial network
+    assert net.history[-1, "train_loss"] == pytest.approx(by_hand.history[-1, "train_loss"])
+    assert net.weighter_.n_features_in_ == X.shape[1]
+    # a validation set is weighted by the fitted input density, as new rows
+    X_val, y_val = X[:40] + 0.1, y[:40]
+    pred = net.predict(X_val)
+    checked = fixed_net(weighter=weighter, early_stopping=True, patience=1)
+    checked.fit(X, y, eval_set=(X_val, y_val))
+    w_val = checked.weighter_.transform(X_val, y_val)
+    expected = np.mean(w_val * (pred - y_val) ** 2)
+    assert checked.history[0, "valid_loss"] == pytest.approx(expected, rel=1e-4)
+
+
 # ---------------------------------------------------------------------- bad input
 def test_bad_input_names_the_fix():
     X = RNG.normal(size=(5, 2))

@@ -20,6 +20,7 @@ from skorch.dataset import Dataset, ValidSplit
 from torch.utils.data import DataLoader, Subset
 
 from .._validation import check_target
+from ..weighting import weights_for
 from ._bags import validate_bags
 
 __all__ = ["DataMixin", "TensorBatches"]
@@ -169,12 +170,18 @@ class DataMixin:
         X: NDArray[np.float32],
         y: NDArray[np.float64],
         sample_weight: NDArray[np.float64] | None,
+        weight: NDArray[np.float64] | None = None,
     ) -> tuple[dict[str, NDArray], NDArray[np.float32]]:
-        """Return skorch's input dict and the network's targets for raw targets ``y``."""
+        """Return skorch's input dict and the network's targets for raw targets ``y``.
+
+        ``weight`` is the weighter's weights of these rows when already known (the
+        training rows at ``fit``); otherwise the fitted weighter gives them.
+        """
         columns = y.reshape(len(y), -1)
-        weight = np.ones(len(y))
-        if self.weighter_ is not None:
-            weight = np.asarray(self.weighter_.transform(y), dtype=np.float64)
+        if weight is None:
+            weight = np.ones(len(y))
+            if self.weighter_ is not None:
+                weight = weights_for(self.weighter_, X, y)
         if sample_weight is not None:
             weight = weight * sample_weight
         if self.target_transformer_ is not None:

@@ -27,6 +27,7 @@ from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
 from ..density import LabelDensity
+from ..weighting import fit_training_weights
 from ._bags import bag_attention
 from ._data import DataMixin
 from ._runtime import RuntimeMixin, check_device
@@ -259,7 +260,9 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
     weighter : estimator or None, default=None
         Sample weighter with ``fit(y)`` and ``transform(y)``, such as
         :class:`~skdir.weighting.LDSWeighter`; cloned and fitted on the training
-        targets (``weighter_``).
+        targets (``weighter_``). A weighter declaring ``needs = {"X"}``
+        (:class:`~skdir.weighting.FeatureDensityWeighter`) is fitted on the
+        training inputs and targets (2-D inputs only).
     fds : FeatureDistributionSmoothing or None, default=None
         Feature distribution smoothing; cloned and fitted (``fds_``).
     regularizers : list of (str, Regularizer) or None, default=None
@@ -577,8 +580,8 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
         """
         self._check_params()
         X, y, sample_weight = self._validate_training_data(X, y, sample_weight, reset=True)
-        self._fit_components(y)
-        X_dict, y_train = self._pack(X, y, sample_weight)
+        training_weight = self._fit_components(X, y)
+        X_dict, y_train = self._pack(X, y, sample_weight, training_weight)
         scale = y_train.std(axis=0)
         self._label_scale_ = np.where(scale > 0, scale, 1.0)  # label distances in stds
         self._target_mean_ = y_train.mean(axis=0)  # initial output bias
@@ -963,8 +966,13 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
                     f"bags of fragments ({module_class.__name__}); remove it from augment."
                 )
 
-    def _fit_components(self, y: NDArray[np.float64]) -> None:
-        """Fit the target-dependent components on the raw training targets."""
+    def _fit_components(
+        self, X: NDArray, y: NDArray[np.float64]
+    ) -> NDArray[np.float64] | None:
+        """Fit the data-dependent components on the training rows (raw targets).
+
+        Returns the weighter's weights of the training rows (None without one).
+        """
         self.y_ndim_ = y.ndim
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
         self.device_ = self._resolve_device()
@@ -986,12 +994,16 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
             if needed:
                 raise
             self.label_density_ = None
-        self.weighter_ = None if self.weighter is None else clone(self.weighter).fit(y)
+        self.weighter_ = training_weight = None
+        if self.weighter is not None:
+            self.weighter_ = clone(self.weighter)
+            training_weight = fit_training_weights(self.weighter_, X, y)
         self.fds_ = None if self.fds is None else clone(self.fds).fit(y)
         self.target_transformer_ = None
         if self.target_transformer is not None:
             self.target_transformer_ = clone(self.target_transformer)
             self.target_transformer_.fit(y.reshape(len(y), -1))
+        return training_weight
 
     def _active_regularizers(self) -> list[Any]:
         return [r for r in getattr(self, "regularizers_", {}).values() if r.active]
