@@ -18,6 +18,7 @@ training loops.
 
 from .augment import CMixup, FeatureDropout, GaussianNoise, Mixup, mixup_batch
 from .base import Augmentation, Regularizer, TrainingBatch
+from .contrastive import SupReMix, supremix_loss
 from .fds import FDSLayer, FDSUpdate, FeatureDistributionSmoothing
 from .losses import (
     BalancedMSELoss,
@@ -54,6 +55,7 @@ __all__ = [
     "Regularizer",
     "ScaledOutput",
     "SetTransformer",
+    "SupReMix",
     "TrainingBatch",
     "TwoTower",
     "UncertaintyWeightedLoss",
@@ -64,4 +66,5 @@ __all__ = [
     "mixup_batch",
     "norm_order_loss",
     "ranksim_loss",
+    "supremix_loss",
 ]
