@@ -17,6 +17,7 @@ training loops.
 """
 
 from .augment import CMixup, FeatureDropout, GaussianNoise, Mixup, mixup_batch
+from .balance import ModalityBalance
 from .base import Augmentation, Regularizer, TrainingBatch
 from .contrastive import SupReMix, supremix_loss
 from .fds import FDSLayer, FDSUpdate, FeatureDistributionSmoothing
@@ -50,6 +51,7 @@ __all__ = [
     "GaussianNoise",
     "InteractionMLP",
     "Mixup",
+    "ModalityBalance",
     "PinballLoss",
     "RankSim",
     "Regularizer",

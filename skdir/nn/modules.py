@@ -704,18 +704,45 @@ class TwoTower(nn.Module):
         self.head = nn.Linear(sizes[-1], int(n_outputs))
         self.embedding_dim = sizes[-1]
 
-    def features(self, X: torch.Tensor) -> torch.Tensor:
-        """Return the fused penultimate features ``z``."""
+    def modality_outputs(self, X: torch.Tensor) -> list[torch.Tensor]:
+        """Return each modality's tower output, ``(n, tower_dim)`` per modality.
+
+        With :meth:`fuse`, ``features(X) == fuse(modality_outputs(X))``: the
+        protocol of :class:`~skdir.nn.ModalityBalance`.
+        """
         if X.ndim != 2:
             raise ValueError(
                 f"TwoTower expects 2-D input (n_samples, n_features), got {tuple(X.shape)}."
             )
         # shared=True keeps one tower, used for every modality
-        projected = [tower(X[:, s]) for tower, s in zip(itertools.cycle(self.towers), self.slices)]
+        return [tower(X[:, s]) for tower, s in zip(itertools.cycle(self.towers), self.slices)]
+
+    def fuse(self, outputs: Sequence[torch.Tensor]) -> torch.Tensor:
+        """Return ``z`` from the towers' outputs (the fusion and the trunk)."""
+        projected = list(outputs)
         if self.fusion == "interaction":
             a, b = projected
             projected = [a, b, (a - b).abs(), a * b]
         return self.trunk(torch.cat(projected, dim=1))
+
+    def modality_parameters(self) -> list[list[nn.Parameter]]:
+        """Return the parameters of each modality's own tower, in modality order.
+
+        Raises
+        ------
+        ValueError
+            With ``shared=True`` (one tower serves every modality).
+        """
+        if len(self.towers) != len(self.slices):
+            raise ValueError(
+                "TwoTower(shared=True) has one tower for all modalities, so no modality has "
+                "parameters of its own; use module__shared=False."
+            )
+        return [list(tower.parameters()) for tower in self.towers]
+
+    def features(self, X: torch.Tensor) -> torch.Tensor:
+        """Return the fused penultimate features ``z``."""
+        return self.fuse(self.modality_outputs(X))
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """Return the predictions, shape ``(n, n_outputs)``."""
@@ -867,23 +894,53 @@ class FusionTransformer(nn.Module):
         self.head = nn.Linear(d_model, int(n_outputs))
         self.embedding_dim = d_model
 
-    def tokens(self, X: torch.Tensor) -> torch.Tensor:
-        """Return the input sequence ``[REG], modality tokens``, shape ``(n, 1 + T, d)``."""
+    def modality_outputs(self, X: torch.Tensor) -> list[torch.Tensor]:
+        """Return each modality's projection, ``(n, d_model)`` per modality.
+
+        With :meth:`fuse`, ``features(X) == fuse(modality_outputs(X))``: the
+        protocol of :class:`~skdir.nn.ModalityBalance`.
+        """
         if X.ndim != 2:
             raise ValueError(
                 "FusionTransformer expects 2-D input (n_samples, n_features), got shape "
                 f"{tuple(X.shape)}."
             )
-        projected = torch.stack(  # shared=True keeps one projection, used for every block
-            [proj(X[:, s]) for proj, s in zip(itertools.cycle(self.projections), self.slices)],
-            dim=1,
-        )
-        tokens = projected + self.modality_embedding
-        return torch.cat([self.reg_token.expand(len(X), -1, -1), tokens], dim=1)
+        # shared=True keeps one projection, used for every block
+        return [proj(X[:, s]) for proj, s in zip(itertools.cycle(self.projections), self.slices)]
+
+    def _sequence(self, outputs: Sequence[torch.Tensor]) -> torch.Tensor:
+        tokens = torch.stack(list(outputs), dim=1) + self.modality_embedding
+        return torch.cat([self.reg_token.expand(len(tokens), -1, -1), tokens], dim=1)
+
+    def tokens(self, X: torch.Tensor) -> torch.Tensor:
+        """Return the input sequence ``[REG], modality tokens``, shape ``(n, 1 + T, d)``."""
+        return self._sequence(self.modality_outputs(X))
+
+    def fuse(self, outputs: Sequence[torch.Tensor]) -> torch.Tensor:
+        """Return ``z`` from the projections (modality embeddings, ``[REG]``, encoder)."""
+        return self.encoder(self._sequence(outputs))[:, 0]
+
+    def modality_parameters(self) -> list[list[nn.Parameter]]:
+        """Return the parameters of each modality's own projection, in modality order.
+
+        The modality embeddings (one row of a shared parameter per modality) are
+        left to the fusion.
+
+        Raises
+        ------
+        ValueError
+            With ``shared=True`` (one projection serves every modality).
+        """
+        if len(self.projections) != len(self.slices):
+            raise ValueError(
+                "FusionTransformer(shared=True) has one projection for all modalities, so no "
+                "modality has parameters of its own; use module__shared=False."
+            )
+        return [list(proj.parameters()) for proj in self.projections]
 
     def features(self, X: torch.Tensor) -> torch.Tensor:
         """Return the encoder output at the ``[REG]`` token, ``z``."""
-        return self.encoder(self.tokens(X))[:, 0]
+        return self.fuse(self.modality_outputs(X))
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """Return the predictions, shape ``(n, n_outputs)``."""
