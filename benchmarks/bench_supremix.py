@@ -42,12 +42,16 @@ VARIANTS: dict[str, dict] = {
     "+SupReMix joint": {"regularizers": [("supremix", SupReMix(weight=0.1))]},
     "+SupReMix+C-Mixup": {"regularizers": [SUPREMIX], "augment": CMixup()},
 }
-SWEEP: dict[str, dict] = {
-    "+SupReMix 30ep": {"regularizers": [("supremix", SupReMix(pretrain_epochs=30))]},
-    "+SupReMix t=0.2": {"regularizers": [("supremix", SupReMix(temperature=0.2))]},
+SWEEP: dict[str, dict] = {  # run on seed 0 to choose the defaults (30 pre-training epochs)
+    "+SupReMix 10ep": {"regularizers": [("supremix", SupReMix(pretrain_epochs=10))]},
+    "+SupReMix 10ep t=0.2": {
+        "regularizers": [("supremix", SupReMix(pretrain_epochs=10, temperature=0.2))]
+    },
+    "+SupReMix 10ep thr=0.5": {
+        "regularizers": [("supremix", SupReMix(pretrain_epochs=10, threshold=0.5, window=1.5))]
+    },
     "+SupReMix thr=0.5": {"regularizers": [("supremix", SupReMix(threshold=0.5, window=1.5))]},
-    "+SupReMix beta(2,8)": {"regularizers": [("supremix", SupReMix(negative_beta=(2, 8)))]},
-    "+SupReMix joint w=1": {"regularizers": [("supremix", SupReMix(weight=1.0))]},
+    "+SupReMix lr=1e-4": {"regularizers": [("supremix", SupReMix(pretrain_lr=1e-4))]},
     "+SupReMix joint only": {
         "regularizers": [("supremix", SupReMix(weight=0.1, pretrain_epochs=0))]
     },

@@ -315,7 +315,7 @@ class SupReMix(Regularizer):
     ----------
     weight : float, default=0.0
         Multiplier of the joint term in the main training (0: pre-training only).
-    pretrain_epochs : int, default=10
+    pretrain_epochs : int, default=30
         Epochs of the pre-training stage (0 skips it).
     pretrain_lr : float or None, default=None
         Learning rate of the pre-training stage (None: the regressor's ``lr``).
@@ -361,7 +361,7 @@ class SupReMix(Regularizer):
     def __init__(
         self,
         weight: float = 0.0,
-        pretrain_epochs: int = 10,
+        pretrain_epochs: int = 30,
         pretrain_lr: float | None = None,
         temperature: float = 0.1,
         threshold: float = 0.25,
