@@ -41,6 +41,7 @@ VARIANTS: dict[str, dict] = {
     "+SupReMix": {"regularizers": [SUPREMIX]},
     "+SupReMix joint": {"regularizers": [("supremix", SupReMix(weight=0.1))]},
     "+SupReMix+C-Mixup": {"regularizers": [SUPREMIX], "augment": CMixup()},
+    "+SupReMix probe": {"regularizers": [("supremix", SupReMix(probe=True))]},
 }
 SWEEP: dict[str, dict] = {  # run on seed 0 to choose the defaults (30 pre-training epochs)
     "+SupReMix 10ep": {"regularizers": [("supremix", SupReMix(pretrain_epochs=10))]},

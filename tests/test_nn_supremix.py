@@ -203,6 +203,8 @@ def test_draws_come_from_the_global_generator():
         ({"window": "wide"}, r"window='wide'.*positive"),
         ({"negative_beta": 5.0}, r"negative_beta=5\.0.*pair"),
         ({"negative_beta": (5.0, 0.0)}, r"negative_beta=\(5\.0, 0\.0\).*positive"),
+        ({"probe": "yes"}, r"probe='yes'.*True or False"),
+        ({"probe": True, "weight": 0.1}, r"probe=True, weight=0\.1.*weight=0 or probe=False"),
     ],
 )
 def test_bad_parameters_name_the_fix(params, match, regression_data):
@@ -256,6 +258,28 @@ def test_pretraining_lowers_its_loss_and_leaves_the_head_untouched(regression_da
     trunk = [p for name, p in net.module_.named_parameters() if not name.startswith("head")]
     untrained = [p for name, p in plain.module_.named_parameters() if not name.startswith("head")]
     assert any(not torch.equal(a, b) for a, b in zip(trunk, untrained, strict=True))
+
+
+def test_linear_probe_trains_the_head_only_then_releases_the_features(regression_data):
+    X, y = regression_data(n=120, d=5)
+    params = dict(module="mlp", module__hidden=(16,), max_epochs=4, device="cpu", random_state=0)
+    params.update(early_stopping=False, validation_fraction=None)
+    pretrained = DIRRegressor(
+        regularizers=[("sup", SupReMix(pretrain_epochs=3))], **{**params, "max_epochs": 0}
+    ).fit(X, y)
+    probed = DIRRegressor(
+        regularizers=[("sup", SupReMix(pretrain_epochs=3, probe=True))], **params
+    )
+    probed.fit(X, y)
+    for (name, after), before in zip(
+        probed.module_.named_parameters(), pretrained.module_.parameters(), strict=True
+    ):
+        assert after.requires_grad  # released
+        if name.startswith("head"):
+            assert not torch.equal(after, before)  # the probe trained the output layer
+        else:
+            torch.testing.assert_close(after, before, rtol=0, atol=0)  # features frozen
+    assert probed.score(X, y) > pretrained.score(X, y)
 
 
 def test_clone_and_pickle_of_a_fitted_regressor(regression_data):

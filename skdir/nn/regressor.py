@@ -966,9 +966,7 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
                     f"bags of fragments ({module_class.__name__}); remove it from augment."
                 )
 
-    def _fit_components(
-        self, X: NDArray, y: NDArray[np.float64]
-    ) -> NDArray[np.float64] | None:
+    def _fit_components(self, X: NDArray, y: NDArray[np.float64]) -> NDArray[np.float64] | None:
         """Fit the data-dependent components on the training rows (raw targets).
 
         Returns the weighter's weights of the training rows (None without one).
