@@ -287,6 +287,7 @@ def test_plot_leaderboard_marks_the_chosen_model():
         ({"time_budget": -5.0}, "time_budget"),
         ({"candidates": ["ridge", "xgb"]}, "Unknown candidate 'xgb'"),
         ({"candidates": ["two_tower"]}, "modalities"),
+        ({"candidates": ["fusion"]}, "modalities"),
         ({"candidates": ["ridge"], "modalities": [2, 2]}, "sums to 4 columns but X has 6"),
         ({"candidates": ["ridge", "ridge"]}, "used twice"),
         ({"candidates": ["ridge", 3]}, "names or \\(name, regressor\\) pairs"),
@@ -406,3 +407,20 @@ def test_quantile_bins_give_histgradientboosting_its_own_trees():
     raw = HistGradientBoostingRegressor(max_iter=50, random_state=0).fit(X, y)
     binned = HistGradientBoostingRegressor(max_iter=50, random_state=0).fit(codes, y)
     np.testing.assert_allclose(binned.predict(bins.transform(X_new)), raw.predict(X_new))
+
+
+def test_fusion_candidate_tokenises_the_column_blocks():
+    from skdir.auto._candidates import preset_names
+
+    assert "fusion" in preset_names("medium", 768, [384, 384])
+    assert "fusion" not in preset_names("medium", 768, None)
+    assert "fusion" not in preset_names("fast", 768, [384, 384])
+    X, y = _skewed(80, 6, seed=3)
+    model = AutoDIRRegressor(
+        candidates=["fusion"], modalities=[4, 2], preset="fast", n_folds=2, random_state=0
+    ).fit(X, y)
+    member = model.estimators_["fusion"].estimators_[0].estimators_[0]
+    assert member.module == "fusion_transformer"
+    assert member.module_.slices == [slice(0, 4), slice(4, 6)]
+    assert len(member.module_.projections) == 2  # blocks of different kinds: own projections
+    assert model.predict(X[:5]).shape == (5,)

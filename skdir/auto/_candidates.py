@@ -410,7 +410,9 @@ def _catboost(treat: str) -> Callable[[dict], Any]:
     return build
 
 
-def _net(treat: str, two_tower: bool = False, n_ensemble: int = 1) -> Callable[[dict], Any]:
+def _net(
+    treat: str, two_tower: bool = False, n_ensemble: int = 1, fusion: bool = False
+) -> Callable[[dict], Any]:
     def build(ctx: dict) -> Any:
         from sklearn.preprocessing import StandardScaler
 
@@ -429,6 +431,10 @@ def _net(treat: str, two_tower: bool = False, n_ensemble: int = 1) -> Callable[[
                 module__fusion="interaction",
                 module__shared=len(set(widths)) == 1,
             )
+        elif fusion:  # one token per block, own projections: blocks of different kinds
+            params.update(module="fusion_transformer", module__modalities=list(ctx["modalities"]))
+            if params.pop("module__hidden", None) is not None:  # the fast preset
+                params["module__d_model"] = 32
         elif n_ensemble > 1:
             params["module__n_ensemble"] = n_ensemble
         parts = set(treat.split("+")) - {""}
@@ -489,6 +495,18 @@ def _specs() -> dict[str, Spec]:
                 stoppable=True,
             )
         )
+    for treat in ("", "lds"):
+        suffix = f"+{treat}" if treat else ""
+        specs.append(
+            Spec(
+                "fusion" + suffix,
+                "fusion",
+                treat or "none",
+                _net(treat, fusion=True),
+                "torch",
+                True,
+            )
+        )
     specs.append(
         Spec("net_ensemble", "net_ensemble", "none", _net("", n_ensemble=4), "torch", True)
     )
@@ -527,7 +545,7 @@ PRESETS: dict[str, dict[str, list[str]]] = {
             "catboost+lds",
         ],
         "nets": ["net", "net+lds", "net+cmixup"],
-        "towers": ["two_tower", "two_tower+lds"],
+        "towers": ["two_tower", "two_tower+lds", "fusion"],
     },
     "best": {
         "linear": [
@@ -558,7 +576,7 @@ PRESETS: dict[str, dict[str, list[str]]] = {
             "net_ensemble",
             "net_ensemble+lds",
         ],
-        "towers": ["two_tower", "two_tower+lds", "two_tower+cmixup"],
+        "towers": ["two_tower", "two_tower+lds", "two_tower+cmixup", "fusion", "fusion+lds"],
     },
 }
 
@@ -616,7 +634,7 @@ def build_candidates(
                     "(name, regressor) pairs."
                 )
             spec = SPECS[entry]
-            if spec.family == "two_tower" and context["modalities"] is None:
+            if spec.family in ("two_tower", "fusion") and context["modalities"] is None:
                 raise ValueError(
                     f"Candidate {entry!r} needs the column blocks: pass modalities=[width, ...] "
                     "(e.g. [384, 384] for two 384-column embeddings)."

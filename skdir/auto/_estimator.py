@@ -68,8 +68,10 @@ class AutoDIRRegressor(RegressorMixin, BaseEstimator):
     (:class:`~sklearn.ensemble.HistGradientBoostingRegressor`), ``lightgbm`` and
     ``catboost`` when installed (``pip install 'skdir[boost]'``), ``net``
     (:class:`~skdir.nn.DIRRegressor`'s default network), ``net_ensemble`` (its
-    TabM-style 4-member version) and ``two_tower`` (the two-tower network with
-    interaction fusion over the ``modalities`` blocks); each with a treatment
+    TabM-style 4-member version), ``two_tower`` (the two-tower network with
+    interaction fusion over the ``modalities`` blocks, siamese for blocks of
+    equal width) and ``fusion`` (:class:`~skdir.nn.FusionTransformer`, one
+    token per block with its own projection); each with a treatment
     suffix: ``+lds`` (:class:`~skdir.weighting.LDSWeighter` with ``alpha=0.5``),
     ``+lds1`` (``alpha=1``), ``+dense`` (:class:`~skdir.weighting.DenseWeighter`
     with ``alpha=0.5``), and for the networks ``+cmixup`` (C-Mixup),
@@ -81,7 +83,8 @@ class AutoDIRRegressor(RegressorMixin, BaseEstimator):
     hundred rows. ``"medium"``: ridge (plain, ``+lds``, ``+lds1``), RBF ridge
     (plain, ``+lds``), HistGradientBoosting, LightGBM and CatBoost (plain,
     ``+lds``), the default network (plain, ``+lds``, ``+cmixup``) and, with
-    ``modalities``, the two-tower network (plain, ``+lds``), 5 folds. ``"best"``:
+    ``modalities``, the two-tower network (plain, ``+lds``) and the fusion
+    transformer, 5 folds. ``"best"``:
     more strengths and network variants, 8 folds. Candidates are launched
     cheapest first: linear and kernel models, then on inputs with at least 256
     columns (embeddings) the networks before the trees, otherwise the trees
@@ -129,7 +132,7 @@ class AutoDIRRegressor(RegressorMixin, BaseEstimator):
         the preset's.
     modalities : list of int or None, default=None
         Widths of the column blocks of ``X`` (e.g. ``[384, 384]`` for two
-        embeddings side by side); adds the two-tower candidates.
+        embeddings side by side); adds the two-tower and fusion candidates.
     n_folds : int or None, default=None
         Folds of the bags (their members); None takes the preset's (3, 5, 8).
     ensemble_size : int, default=25
