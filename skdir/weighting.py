@@ -933,7 +933,7 @@ class FeatureDensityWeighter(BaseEstimator):
         check_is_fitted(self, "scale_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         log_raw = self._log_raw(self._embed(X))
-        return self._scaled(log_raw, self._label_weights(y, len(X), fit=False))
+        return self._scaled(log_raw, self._label_weights(X, y, fit=False))
 
     def _fit(self, X: ArrayLike, y: ArrayLike | None) -> NDArray[np.float64]:
         try:
@@ -979,7 +979,7 @@ class FeatureDensityWeighter(BaseEstimator):
             self.cluster_sizes_ = np.bincount(self.kmeans_.labels_, minlength=self.n_clusters)
             log_raw = self._log_raw(Z)
         self._log_offset = float(log_raw.max())
-        label = self._label_weights(y, n, fit=True)
+        label = self._label_weights(X, y, fit=True)
         raw = np.exp(log_raw - self._log_offset)
         self.scale_ = mean_one_factor(raw if label is None else raw * label, None, self.max_weight)
         return self._scaled(log_raw, label)
@@ -1025,7 +1025,7 @@ class FeatureDensityWeighter(BaseEstimator):
         return Z if self.pca_ is None else self.pca_.transform(Z)
 
     def _label_weights(
-        self, y: ArrayLike | None, n: int, *, fit: bool
+        self, X: NDArray[np.float64], y: ArrayLike | None, *, fit: bool
     ) -> NDArray[np.float64] | None:
         if fit:
             self.label_weighter_ = None
@@ -1040,14 +1040,13 @@ class FeatureDensityWeighter(BaseEstimator):
             )
         if fit:
             self.label_weighter_ = clone(self.label_weighter)
-            weights = self.label_weighter_.fit(y).transform(y)
+            weights = fit_training_weights(self.label_weighter_, X, y)
         else:
-            weights = self.label_weighter_.transform(y)
-        weights = np.asarray(weights, dtype=np.float64)
-        if weights.shape != (n,):
+            weights = weights_for(self.label_weighter_, X, y)
+        if weights.shape != (len(X),):
             raise ValueError(
-                f"y gives {len(weights)} label weights but X has {n} rows: pass the targets "
-                "of the rows of X."
+                f"y gives {len(weights)} label weights but X has {len(X)} rows: pass the "
+                "targets of the rows of X."
             )
         return weights
 

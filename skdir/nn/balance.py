@@ -237,7 +237,7 @@ class ModalityBalance(Regularizer):
                 f"ModalityBalance needs at least two modalities, the network has {n_towers}; "
                 "set module__modalities to two or more column blocks."
             )
-        self._sums: dict[int, list[Any]] = {}
+        self._epoch: int | None = None
 
     @torch.no_grad()
     def coefficients(self, net: Any, batch: TrainingBatch) -> tuple[torch.Tensor, torch.Tensor]:
@@ -284,13 +284,12 @@ class ModalityBalance(Regularizer):
         self._record(len(getattr(net, "history", ())), k, rho)
 
     def _record(self, epoch: int, k: torch.Tensor, rho: torch.Tensor) -> None:
-        sums = getattr(self, "_sums", {})
-        if epoch not in sums:
-            sums = {epoch: [0, np.zeros(len(k)), np.zeros(len(k))]}
-        entry = sums[epoch]
-        entry[0] += 1
-        entry[1] += k.double().cpu().numpy()
-        entry[2] += rho.double().cpu().numpy()
-        self._sums = sums
-        self.coefficients_ = entry[1] / entry[0]
-        self.ratios_ = entry[2] / entry[0]
+        """Add one step's ``k`` and ``rho`` to the running means of the current epoch."""
+        if getattr(self, "_epoch", None) != epoch:
+            self._epoch, self._steps = epoch, 0
+            self._k_sum, self._rho_sum = np.zeros(len(k)), np.zeros(len(k))
+        self._steps += 1
+        self._k_sum += k.double().cpu().numpy()
+        self._rho_sum += rho.double().cpu().numpy()
+        self.coefficients_ = self._k_sum / self._steps
+        self.ratios_ = self._rho_sum / self._steps

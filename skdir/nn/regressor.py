@@ -739,9 +739,7 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
             total, count = 0.0, 0
             for Xi, yi in self.get_iterator(dataset, training=True):
                 self._set_training(True)
-                batch = self._training_batch(Xi, yi)
-                for augmentation in self.augment_:
-                    batch = augmentation(batch)
+                batch, _ = self._augment(self._training_batch(Xi, yi))
                 batch.features = self.module_.features(batch.X)
                 value = loss(batch)
                 optimizer.zero_grad()
@@ -1261,18 +1259,13 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
         self._set_training(True)
         Xi, yi = unpack_data(batch)
         batch = self._training_batch(Xi, yi)
-        mixing = [a for a in self.augment_ if not getattr(a, "per_view", False)]
-        per_view = [a for a in self.augment_ if getattr(a, "per_view", False)]
-        for augmentation in mixing:
-            batch = augmentation(batch)
-        unperturbed = batch.X
-        for augmentation in per_view:
-            batch = augmentation(batch)
+        batch, unperturbed = self._augment(batch)
         y_pred = self.infer({"X": batch.X, "bins": batch.bins}, **fit_params)
         if "second_view" in self._needs():  # other dropout masks and per-view draws
             view = dataclasses.replace(batch, X=unperturbed)
-            for augmentation in per_view:
-                view = augmentation(view)
+            for augmentation in self.augment_:
+                if getattr(augmentation, "per_view", False):
+                    view = augmentation(view)
             z2 = self.module_.features(view.X)
             batch.second_view = (self.module_.head(z2), z2)
         loss = self.get_loss(y_pred, batch.y, X=batch, training=True)
@@ -1280,6 +1273,21 @@ class DIRRegressor(DataMixin, RuntimeMixin, NeuralNetRegressor):
         for regularizer in self._active_regularizers():
             regularizer.after_backward(self, batch)
         return {"loss": loss, "y_pred": y_pred}
+
+    def _augment(self, batch: TrainingBatch) -> tuple[TrainingBatch, torch.Tensor]:
+        """Apply the augmentations: mixing ones first, then the per-view ones.
+
+        Returns the augmented batch and its inputs before the per-view
+        augmentations (from which a second view is drawn).
+        """
+        for augmentation in self.augment_:
+            if not getattr(augmentation, "per_view", False):
+                batch = augmentation(batch)
+        unperturbed = batch.X
+        for augmentation in self.augment_:
+            if getattr(augmentation, "per_view", False):
+                batch = augmentation(batch)
+        return batch, unperturbed
 
     def _training_batch(self, Xi: Any, yi: Any) -> TrainingBatch:
         device = self._device
