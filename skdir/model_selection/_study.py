@@ -418,12 +418,7 @@ def check_same_search(
     fix_name = f"a new study_name (e.g. study_name={name + '-2'!r}) to start a new study"
     if stored is None:
         trials = [t for t in counted_trials(study) if RESULT_ATTR in t.user_attrs]
-        foreign = [
-            t
-            for t in trials
-            if set(t.distributions) != set(space.distributions)
-            or any(t.distributions[p] != space.distributions[p] for p in t.distributions)
-        ]
+        foreign = [t for t in trials if t.distributions != space.distributions]
         if foreign:
             trial = foreign[0]
             raise ValueError(
